@@ -1,0 +1,135 @@
+package convdesk
+
+import "context"
+
+// OperationResult is the outcome for one conversation of a batch edit, as the
+// SDK's V2TIMConversationOperationResult reports it.
+type OperationResult struct {
+	ConversationID ConversationID `json:"conversationID"`
+	Code           int            `json:"resultCode"`
+	Info           string         `json:"resultInfo"`
+}
+
+// OK reports whether the operation succeeded for this conversation.
+func (r OperationResult) OK() bool { return r.Code == CodeOK }
+
+// Outcome is the overall result of an action.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeOK      Outcome = "ok"      // done in full
+	OutcomePartial Outcome = "partial" // some conversations failed; see the results
+	OutcomeFailed  Outcome = "failed"  // refused or failed; nothing changed
+	OutcomePending Outcome = "pending" // an attempt recorded before a remote call
+	OutcomeUnknown Outcome = "unknown" // an attempt whose outcome was never learnt
+)
+
+// OutcomeOf summarises per-conversation results.
+func OutcomeOf(results []OperationResult) Outcome {
+	ok, failed := 0, 0
+	for _, r := range results {
+		if r.OK() {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	switch {
+	case failed == 0:
+		return OutcomeOK
+	case ok == 0:
+		return OutcomeFailed
+	}
+	return OutcomePartial
+}
+
+// EditRequest is what every edit carries: who and why, which user's board, and
+// the board version the staff member saw (0 skips the check, for tools only).
+type EditRequest struct {
+	Attribution
+	UserID          string
+	ExpectedVersion int64
+}
+
+// CreateGroup creates a group with an initial, non-empty list of conversations.
+type CreateGroup struct {
+	EditRequest
+	Name          string
+	Conversations []ConversationID
+}
+
+// RenameGroup gives a group a new name.
+type RenameGroup struct {
+	EditRequest
+	Group   GroupID
+	NewName string
+}
+
+// DeleteGroup deletes a group; its conversations stay in the user's list and in
+// their other groups.
+type DeleteGroup struct {
+	EditRequest
+	Group GroupID
+}
+
+// ChangeMembership adds conversations to a group, or removes them from it.
+type ChangeMembership struct {
+	EditRequest
+	Group         GroupID
+	Conversations []ConversationID
+}
+
+// MoveConversations moves conversations from one group to another: per
+// conversation, add to To, then remove from From. From may be 0 ("in no group"):
+// then it is an add. To may be 0: then it is a remove from From.
+type MoveConversations struct {
+	EditRequest
+	From          GroupID
+	To            GroupID
+	Conversations []ConversationID
+}
+
+// EditResult is the answer to an edit.
+type EditResult struct {
+	// Changed is false when the edit asked for what already held: nothing was
+	// changed and no audit event was written.
+	Changed bool
+	Outcome Outcome
+	Group   Group // the group created, renamed, deleted or targeted
+	Results []OperationResult
+	Version int64 // the board's version after the edit
+	EventID int64 // the audit event recorded, 0 when none
+}
+
+// Capabilities says what a backend can do, so the UI can adapt.
+type Capabilities struct {
+	NicknameSearch bool // find users by nickname (REST has only exact IDs)
+	LastMessage    bool // conversations carry their last message text
+	UnreadCounts   bool
+	ListUsers      bool // browse/prefix search over all users
+}
+
+// GroupStore is what a conversation-group backend does. Edits record their own
+// audit events (in the same transaction where the backend allows it), including
+// refused attempts.
+type GroupStore interface {
+	Capabilities() Capabilities
+
+	// SearchUsers finds users by ID (exact or prefix) or, where supported, by
+	// nickname substring.
+	SearchUsers(ctx context.Context, query string, limit int) ([]User, error)
+	GetUser(ctx context.Context, userID string) (User, error)
+	LoadBoard(ctx context.Context, userID string) (Board, error)
+	ListConversations(ctx context.Context, userID string, f ConversationFilter, c Cursor, count int) (ConversationPage, error)
+	// RevealLastMessage returns a conversation with its last message and records
+	// the reveal in the audit trail.
+	RevealLastMessage(ctx context.Context, a Attribution, userID string, id ConversationID) (Conversation, error)
+
+	CreateGroup(ctx context.Context, req CreateGroup) (EditResult, error)
+	RenameGroup(ctx context.Context, req RenameGroup) (EditResult, error)
+	DeleteGroup(ctx context.Context, req DeleteGroup) (EditResult, error)
+	AddConversations(ctx context.Context, req ChangeMembership) (EditResult, error)
+	RemoveConversations(ctx context.Context, req ChangeMembership) (EditResult, error)
+	MoveConversations(ctx context.Context, req MoveConversations) (EditResult, error)
+}

@@ -33,6 +33,9 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
+	// auditKey signs checkpoints; it is kept outside the database.
+	auditKey []byte
+
 	// beforeAuditHook, when set (tests only), runs inside an edit's transaction
 	// after the change and before its audit event, to inject faults.
 	beforeAuditHook func() error

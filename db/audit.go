@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/convdesk/convdesk"
@@ -121,6 +122,33 @@ func (db *DB) appendEvent(ctx context.Context, tx *sqlx.Tx, e *convdesk.AuditEve
 		rowFromEvent(e))
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
+	}
+	return insertTerms(ctx, tx, e)
+}
+
+// eventTerms returns the free-text terms of an event.
+func eventTerms(e *convdesk.AuditEvent) []string {
+	texts := make([]string, 0, len(e.GroupNames)+len(e.ConversationIDs))
+	texts = append(texts, e.GroupNames...)
+	for _, c := range e.ConversationIDs {
+		texts = append(texts, string(c))
+	}
+	return termsOf(texts...)
+}
+
+// insertTerms adds the event's free-text terms to audit_terms in one statement.
+func insertTerms(ctx context.Context, tx *sqlx.Tx, e *convdesk.AuditEvent) error {
+	terms := eventTerms(e)
+	if len(terms) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(terms))
+	for _, t := range terms {
+		args = append(args, t, e.ID)
+	}
+	q := `INSERT INTO audit_terms (term, event_id) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(terms)), ",")
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("index audit event: %w", err)
 	}
 	return nil
 }

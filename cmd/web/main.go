@@ -1,0 +1,365 @@
+// Command web runs the convdesk console:
+//
+//	go run ./cmd/web [flags]                serve the console
+//	go run ./cmd/web audit verify [flags]   verify the audit trail
+//
+// Every flag can also be set by an environment variable CONVDESK_<FLAG>
+// (upper case, dashes as underscores); a flag on the command line wins.
+// This package only reads configuration and wires the adapters together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/convdesk/convdesk/db"
+	"github.com/convdesk/convdesk/handlers"
+	"github.com/labstack/echo/v4"
+)
+
+// Timings of the running server.
+const (
+	checkpointInterval = time.Minute
+	shutdownTimeout    = 10 * time.Second
+)
+
+// Database modes, recorded in the "mode" setting when the database is created.
+const (
+	modeDemo       = "demo"
+	modeProduction = "production"
+	settingMode    = "mode"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to the server or a subcommand and returns the exit code:
+// 0 done, 1 failed, 2 usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "audit":
+			return runAudit(ctx, args[1:], stdout, stderr, lookupEnv)
+		case "help":
+			usage(stdout)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "convdesk: unknown command %q\n\n", args[0])
+			usage(stderr)
+			return 2
+		}
+	}
+
+	m := NewMain(stdout, stderr, lookupEnv)
+	if err := m.ParseFlags(ctx, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "convdesk:", err)
+		return 2
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "convdesk:", err)
+		m.Close()
+		return 1
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-m.serveErr:
+	}
+	if err := errors.Join(serveErr, m.Close()); err != nil {
+		fmt.Fprintln(stderr, "convdesk:", err)
+		return 1
+	}
+	return 0
+}
+
+// usage prints the command summary.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  convdesk [flags]                      serve the console
+  convdesk audit verify [flags]         verify the audit trail's hash chain and checkpoints
+  convdesk help                         show this summary
+
+Run a command with -h to see its flags. Every flag can also be set through the
+environment as CONVDESK_<FLAG>, e.g. CONVDESK_DB for --db; the command line wins.
+`)
+}
+
+// Config is the server's configuration, from flags and environment.
+type Config struct {
+	Addr         string
+	DBPath       string
+	Demo         bool
+	AuditKeyFile string
+	LogLevel     slog.Level
+	LogFormat    string
+}
+
+// Main is the running program: configuration, database and HTTP server.
+type Main struct {
+	Config Config
+	// demoSet says whether --demo was given (flag or environment), so a
+	// disagreement with the database's recorded mode is worth a warning.
+	demoSet bool
+
+	DB   *db.DB
+	Echo *echo.Echo
+
+	log       *slog.Logger
+	stdout    io.Writer
+	stderr    io.Writer
+	lookupEnv func(string) (string, bool)
+
+	serveErr  chan error
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a Main with default configuration.
+func NewMain(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *Main {
+	return &Main{
+		Config: Config{
+			Addr:      "127.0.0.1:8080",
+			DBPath:    filepath.Join("data", "convdesk.db"),
+			Demo:      true,
+			LogLevel:  slog.LevelInfo,
+			LogFormat: "text",
+		},
+		stdout:    stdout,
+		stderr:    stderr,
+		lookupEnv: lookupEnv,
+		serveErr:  make(chan error, 1),
+		stop:      make(chan struct{}),
+	}
+}
+
+// ParseFlags reads the configuration from the environment and args.
+func (m *Main) ParseFlags(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("convdesk", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "address to listen on (host:port)")
+	fs.StringVar(&m.Config.DBPath, "db", m.Config.DBPath, "SQLite database file, created with its folder if missing")
+	fs.BoolVar(&m.Config.Demo, "demo", m.Config.Demo, "when the database is created: fill it with demo data (true) or start empty in production mode (false); later starts follow the mode recorded in the database")
+	fs.StringVar(&m.Config.AuditKeyFile, "audit-key-file", m.Config.AuditKeyFile, "file holding the audit checkpoint key (at least 32 bytes, mode 0600); in demo mode defaults to audit.key beside the database, created on first start")
+	fs.TextVar(&m.Config.LogLevel, "log-level", m.Config.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
+	fs.Usage = flagUsage(fs, "convdesk [flags]")
+
+	fromEnv, err := applyEnv(fs, m.lookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	m.demoSet = fromEnv["demo"]
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "demo" {
+			m.demoSet = true
+		}
+	})
+	switch m.Config.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", m.Config.LogFormat)
+	}
+	return nil
+}
+
+// envName returns the environment twin of a flag: CONVDESK_ and the flag's
+// name in upper case with dashes as underscores.
+func envName(flagName string) string {
+	return "CONVDESK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// applyEnv sets every flag of fs whose environment twin is set, before the
+// command line is parsed (so a flag given there wins). It returns the names
+// of the flags it set.
+func applyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) (map[string]bool, error) {
+	set := map[string]bool{}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := lookupEnv(envName(f.Name))
+		if !ok {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+			return
+		}
+		f.DefValue = f.Value.String()
+		set[f.Name] = true
+	})
+	return set, errors.Join(errs...)
+}
+
+// flagUsage prints fs's flags with their environment twins.
+func flagUsage(fs *flag.FlagSet, synopsis string) func() {
+	return func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\nFlags (each also settable as the environment variable shown):\n", synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(w, "  --%s (%s, default %q)\n    \t%s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+}
+
+// newLogger returns the structured logger the configuration asks for.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run opens the database (creating and, in demo mode, seeding it on first
+// start), loads the audit key and starts serving. It returns once the server
+// listens; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	m.log = newLogger(m.stderr, m.Config.LogLevel, m.Config.LogFormat)
+	slog.SetDefault(m.log)
+
+	database, err := db.Open(m.Config.DBPath)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.DB = database
+
+	mode, err := database.Setting(ctx, settingMode)
+	if err != nil {
+		return fmt.Errorf("read database mode: %w", err)
+	}
+	created := mode == ""
+	if created {
+		mode = modeProduction
+		if m.Config.Demo {
+			mode = modeDemo
+		}
+	} else if m.demoSet && m.Config.Demo != (mode == modeDemo) {
+		m.log.Warn("--demo ignored: the database keeps the mode it was created in", "mode", mode, "db", m.Config.DBPath)
+	}
+	demo := mode == modeDemo
+
+	key, err := loadAuditKey(m.Config.AuditKeyFile, demo, m.Config.DBPath)
+	if err != nil {
+		return err
+	}
+	if err := database.SetAuditKey(key); err != nil {
+		return fmt.Errorf("audit key: %w", err)
+	}
+	clear(key)
+
+	if created {
+		if demo {
+			m.log.Info("seeding demo data", "db", m.Config.DBPath)
+			if err := database.SeedDemo(ctx, time.Now()); err != nil {
+				return fmt.Errorf("seed demo data: %w", err)
+			}
+		}
+		if err := database.SetSetting(ctx, settingMode, mode); err != nil {
+			return fmt.Errorf("record database mode: %w", err)
+		}
+		m.log.Info("database created", "db", m.Config.DBPath, "mode", mode)
+	} else {
+		m.log.Info("database opened", "db", m.Config.DBPath, "mode", mode)
+	}
+	if err := database.Checkpoint(ctx); err != nil {
+		return fmt.Errorf("audit checkpoint: %w", err)
+	}
+
+	m.Echo = handlers.New(handlers.Config{Demo: demo}, handlers.Deps{
+		Logger: m.log,
+		Pinger: database,
+		Groups: database,
+		Audit:  database,
+	})
+	// No write timeout: streaming routes (exports, live updates) write for
+	// long; every other request is bounded by the handlers' context timeout.
+	m.Echo.Server.ReadHeaderTimeout = 10 * time.Second
+	m.Echo.Server.ReadTimeout = time.Minute
+	m.Echo.Server.IdleTimeout = 2 * time.Minute
+
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.Echo.Listener = ln
+	go func() {
+		if err := m.Echo.Start(""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.serveErr <- fmt.Errorf("serve: %w", err)
+		}
+	}()
+	m.log.Info("listening", "url", "http://"+ln.Addr().String())
+
+	m.wg.Add(1)
+	go m.checkpointLoop()
+	return nil
+}
+
+// checkpointLoop signs the audit chain's head every checkpointInterval.
+func (m *Main) checkpointLoop() {
+	defer m.wg.Done()
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			if err := m.DB.Checkpoint(context.Background()); err != nil {
+				m.log.Error("audit checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops serving (letting requests in flight finish, up to
+// shutdownTimeout), signs a last checkpoint and closes the database.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() {
+		close(m.stop)
+		m.wg.Wait()
+		var errs []error
+		if m.Echo != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			errs = append(errs, m.Echo.Shutdown(ctx))
+			cancel()
+		}
+		if m.DB != nil {
+			if err := m.DB.Checkpoint(context.Background()); err != nil && !errors.Is(err, db.ErrNoAuditKey) {
+				errs = append(errs, fmt.Errorf("final audit checkpoint: %w", err))
+			}
+			errs = append(errs, m.DB.Close())
+		}
+		m.closeErr = errors.Join(errs...)
+		if m.log != nil {
+			m.log.Info("stopped")
+		}
+	})
+	return m.closeErr
+}

@@ -1,0 +1,230 @@
+// Package handlers is convdesk's HTTP layer: an Echo router whose handlers
+// bind input, call one domain operation and render templ views. It speaks the
+// domain's terms only; SQL and IM REST details stay in their adapters.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/static"
+	"github.com/convdesk/convdesk/views"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Pinger reports whether the database answers, for the readiness probe.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config is the HTTP layer's configuration.
+type Config struct {
+	// Demo says the database was created with demo data; pages say so.
+	Demo bool
+	// RequestTimeout bounds each request's context, except streaming routes.
+	// Zero means 30 seconds.
+	RequestTimeout time.Duration
+	// BodyLimit caps request bodies (Echo's size syntax, e.g. "1M"). Empty
+	// means 1M.
+	BodyLimit string
+}
+
+// Deps are the services the handlers use, as the domain's interfaces.
+type Deps struct {
+	Logger *slog.Logger
+	Pinger Pinger
+	Groups convdesk.GroupStore
+	Audit  convdesk.AuditLog
+}
+
+// Server holds the handlers' dependencies and the route table.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	pinger Pinger
+	groups convdesk.GroupStore
+	audit  convdesk.AuditLog
+
+	echo       *echo.Echo
+	assets     *assets
+	routes     []RouteInfo
+	routeIndex map[string]int // "METHOD /path" → index in routes
+}
+
+// The values handlers and middleware keep on the Echo context.
+const (
+	ctxRequestID       = "convdesk.request_id"
+	ctxClientRequestID = "convdesk.client_request_id"
+	ctxAccess          = "convdesk.access"
+	ctxActor           = "convdesk.actor"
+	ctxTriggers        = "convdesk.hx_triggers"
+	// CSRFContextKey is where the CSRF middleware leaves the token for the
+	// layout's <meta name="csrf-token"> (Echo's CSRF middleware default).
+	CSRFContextKey = "csrf"
+)
+
+// contentSecurityPolicy allows nothing inline and nothing from elsewhere.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+
+// New builds the console's HTTP handler.
+func New(cfg Config, deps Deps) *echo.Echo {
+	return NewServer(cfg, deps).Echo()
+}
+
+// NewServer builds the server, its middleware and its routes.
+func NewServer(cfg Config, deps Deps) *Server {
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "1M"
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	assets, err := loadAssets(static.FS)
+	if err != nil {
+		// The assets are embedded at build time; failing to read them is a
+		// broken build, not a runtime condition.
+		panic("handlers: " + err.Error())
+	}
+	s := &Server{
+		cfg: cfg, log: logger, pinger: deps.Pinger, groups: deps.Groups, audit: deps.Audit,
+		assets: assets, routeIndex: map[string]int{},
+	}
+
+	e := echo.New()
+	s.echo = e
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.HTTPErrorHandler
+	e.StdLogger = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	// Client IPs come from the connection: no forwarding header is trusted
+	// until a trusted proxy is configured.
+	e.IPExtractor = echo.ExtractIPDirect()
+
+	e.Use(
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			XSSProtection:         "0", // the legacy filter is off; the CSP protects
+			ContentTypeNosniff:    "nosniff",
+			XFrameOptions:         "DENY",
+			ContentSecurityPolicy: contentSecurityPolicy,
+			ReferrerPolicy:        "same-origin",
+		}),
+		s.requestID,
+		s.logRequests,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: s.logPanic}),
+		middleware.BodyLimit(cfg.BodyLimit),
+		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+			Timeout: cfg.RequestTimeout,
+			Skipper: s.isStreaming,
+		}),
+	)
+
+	// Sessions, CSRF and sign-in come here, after the timeout and before the
+	// routes: a session loader that puts the signed-in actor on the context
+	// (SetActor), then a CSRF check of every unsafe method that leaves the
+	// token under CSRFContextKey for the layout. Per-route enforcement of each
+	// route's declared Access belongs in (*Server).authorize.
+
+	r := &Router{s: s, group: e.Group("")}
+	s.assets.Routes(r)
+	(&Health{pinger: s.pinger, log: s.log}).Routes(r)
+	(&Avatars{}).Routes(r)
+	(&Console{s: s}).Routes(r)
+	return s
+}
+
+// Echo returns the router, an http.Handler.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Routes returns the route table: every route with its declared access.
+func (s *Server) Routes() []RouteInfo {
+	return append([]RouteInfo(nil), s.routes...)
+}
+
+// isStreaming reports whether the matched route is a streaming one, which
+// the request timeout must not cut off.
+func (s *Server) isStreaming(c echo.Context) bool {
+	info, ok := s.routeOf(c)
+	return ok && info.Streaming
+}
+
+// RequestID returns the ID the server gave this request.
+func RequestID(c echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+// ClientRequestID returns the X-Request-Id the client sent, if any, recorded
+// but never used as ours.
+func ClientRequestID(c echo.Context) string {
+	id, _ := c.Get(ctxClientRequestID).(string)
+	return id
+}
+
+// SetActor records the signed-in staff member for this request.
+func SetActor(c echo.Context, a convdesk.Actor) { c.Set(ctxActor, a) }
+
+// ActorOf returns the signed-in staff member, if any.
+func ActorOf(c echo.Context) (convdesk.Actor, bool) {
+	a, ok := c.Get(ctxActor).(convdesk.Actor)
+	return a, ok
+}
+
+// navEntry is a main navigation entry, shown when its route exists. (Hiding
+// entries the visitor's role may not use comes with sign-in.)
+type navEntry struct {
+	route    string
+	labelKey string
+}
+
+// navigation lists the main navigation in order.
+var navigation = []navEntry{
+	{route: "home", labelKey: "nav.console"},
+}
+
+// layout builds the view model every full page shares.
+func (s *Server) layout(c echo.Context, title string) views.LayoutVM {
+	ctx := c.Request().Context()
+	vm := views.LayoutVM{
+		Lang:   "en",
+		Title:  title,
+		Demo:   s.cfg.Demo,
+		Assets: s.assets.vm(s.echo),
+	}
+	vm.CSRFToken, _ = c.Get(CSRFContextKey).(string)
+	actor, signedIn := ActorOf(c)
+	if signedIn {
+		vm.Staff = &views.StaffVM{DisplayName: actor.Name, Role: string(actor.Role)}
+	}
+	for _, n := range navigation {
+		info, ok := s.routeNamed(n.route)
+		if !ok {
+			continue
+		}
+		url := s.echo.Reverse(n.route)
+		vm.Nav = append(vm.Nav, views.NavItemVM{
+			Label:   views.T(ctx, n.labelKey),
+			URL:     url,
+			Current: c.Path() == info.Path,
+			TestID:  "nav-" + n.route,
+		})
+	}
+	return vm
+}
+
+// routeNamed returns the table entry of the route called name.
+func (s *Server) routeNamed(name string) (RouteInfo, bool) {
+	for _, info := range s.routes {
+		if info.Name == name {
+			return info, true
+		}
+	}
+	return RouteInfo{}, false
+}

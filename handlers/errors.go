@@ -63,7 +63,7 @@ func (s *Server) HTTPErrorHandler(err error, c echo.Context) {
 		return
 	}
 	vm := views.ErrorPageVM{
-		Layout:    s.layout(c, views.T(ctx, "error.title", status)),
+		Layout:    s.layout(c, views.T(ctx, "error.title", "Status", status)),
 		Status:    status,
 		Message:   message,
 		RequestID: RequestID(c),

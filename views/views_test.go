@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/convdesk/convdesk/locale"
 	"regexp"
 	"strings"
 	"testing"
@@ -176,8 +177,12 @@ func TestConsoleLinksOnlyWhereURL(t *testing.T) {
 
 func TestT(t *testing.T) {
 	ctx := context.Background()
-	if got := T(ctx, "error.title", 404); got != "Error 404" {
+	if got := T(ctx, "error.title", "Status", 404); got != "Error 404" {
 		t.Errorf("got %q", got)
+	}
+	zh := locale.With(ctx, locale.Pick("zh", ""))
+	if got := T(zh, "error.title", "Status", 404); got != "错误 404" {
+		t.Errorf("zh: got %q", got)
 	}
 	if got := T(ctx, "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key = %q, want the key", got)

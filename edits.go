@@ -92,8 +92,10 @@ type MoveConversations struct {
 
 // EditResult is the answer to an edit.
 type EditResult struct {
-	// Changed is false when the edit asked for what already held: nothing was
-	// changed and no audit event was written.
+	// Changed is false when nothing changed: either the edit asked for what
+	// already held (then no audit event was written and EventID is 0), or
+	// every conversation of a batch failed (then the failed attempt was
+	// recorded and Outcome says so).
 	Changed bool
 	Outcome Outcome
 	Group   Group // the group created, renamed, deleted or targeted

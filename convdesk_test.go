@@ -1,0 +1,337 @@
+package convdesk_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/convdesk/convdesk"
+)
+
+func TestParseConversationID(t *testing.T) {
+	valid := []struct {
+		in   string
+		typ  convdesk.ConversationType
+		peer string
+	}{
+		{"c2c_alice", convdesk.ConversationC2C, "alice"},
+		{"c2c_user.name@example-1_x", convdesk.ConversationC2C, "user.name@example-1_x"},
+		{"c2c_" + strings.Repeat("a", 32), convdesk.ConversationC2C, strings.Repeat("a", 32)},
+		{"c2c_c2c_nested", convdesk.ConversationC2C, "c2c_nested"},
+		{"group_@TGS#2ABCDEF", convdesk.ConversationGroup, "@TGS#2ABCDEF"},
+		{"group_my-team_1", convdesk.ConversationGroup, "my-team_1"},
+		{"group_" + strings.Repeat("g", 48), convdesk.ConversationGroup, strings.Repeat("g", 48)},
+	}
+	for _, tt := range valid {
+		t.Run("OK", func(t *testing.T) {
+			id, err := convdesk.ParseConversationID(tt.in)
+			if err != nil {
+				t.Fatalf("%q: %v", tt.in, err)
+			}
+			if string(id) != tt.in || id.Type() != tt.typ || id.PeerID() != tt.peer {
+				t.Fatalf("%q: got %q type %v peer %q", tt.in, id, id.Type(), id.PeerID())
+			}
+		})
+	}
+	invalid := map[string]string{
+		"ErrEmpty":            "",
+		"ErrNoPrefix":         "alice",
+		"ErrUpperCasePrefix":  "C2C_alice",
+		"ErrEmptyUser":        "c2c_",
+		"ErrEmptyGroup":       "group_",
+		"ErrUserTooLong":      "c2c_" + strings.Repeat("a", 33),
+		"ErrGroupTooLong":     "group_" + strings.Repeat("g", 49),
+		"ErrSpace":            "c2c_a b",
+		"ErrHashInUserID":     "c2c_a#b",
+		"ErrCJK":              "c2c_产品",
+		"ErrInvalidUTF8":      "c2c_\xff",
+		"ErrSlash":            "group_a/b",
+		"ErrNUL":              "c2c_a\x00",
+		"ErrNewline":          "group_a\n",
+		"ErrPrefixOnlyNoSep":  "c2c",
+		"ErrOtherType":        "system_1",
+		"ErrPercentEncoding":  "c2c_%41",
+		"ErrLeadingSpace":     " c2c_alice",
+		"ErrHugeHostileInput": "c2c_" + strings.Repeat("x", 1<<16),
+	}
+	for name, in := range invalid {
+		t.Run(name, func(t *testing.T) {
+			id, err := convdesk.ParseConversationID(in)
+			if err == nil {
+				t.Fatalf("%q: got %q, want an error", in, id)
+			}
+			if convdesk.KindOf(err) != convdesk.EInvalid || convdesk.CodeOf(err) != convdesk.CodeInvalidParameter {
+				t.Fatalf("%q: kind %s code %d", in, convdesk.KindOf(err), convdesk.CodeOf(err))
+			}
+			if msg := convdesk.MessageOf(err); len(msg) > 200 || !utf8.ValidString(msg) {
+				t.Fatalf("message %d bytes, valid UTF-8 %v: hostile input must be echoed short and clean", len(msg), utf8.ValidString(msg))
+			}
+		})
+	}
+}
+
+func TestParseConversationIDs(t *testing.T) {
+	t.Run("OKDropsDuplicates", func(t *testing.T) {
+		got, err := convdesk.ParseConversationIDs([]string{"c2c_b", "c2c_a", "c2c_b", "group_g", "c2c_a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []convdesk.ConversationID{"c2c_b", "c2c_a", "group_g"}
+		if len(got) != len(want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		}
+	})
+	t.Run("ErrInvalidOne", func(t *testing.T) {
+		if _, err := convdesk.ParseConversationIDs([]string{"c2c_a", "nope"}); convdesk.KindOf(err) != convdesk.EInvalid {
+			t.Fatalf("err = %v, want invalid", err)
+		}
+	})
+}
+
+func TestValidateNewGroupName(t *testing.T) {
+	name32 := "产品体验" + strings.Repeat("a", 20)
+	tests := []struct {
+		name     string
+		in       string
+		existing []string
+		wantCode int // 0: valid
+	}{
+		{"OK", "需求研发", nil, 0},
+		{"OKASCII", "Friends", []string{"Family"}, 0},
+		{"OK1Byte", "x", nil, 0},
+		{"OK32BytesCJKAndASCII", name32, nil, 0},
+		{"OK32BytesASCII", strings.Repeat("a", 32), nil, 0},
+		{"OK30BytesCJK", strings.Repeat("产", 10), nil, 0},
+		{"OKEmoji", "🚀 Launch 🎉", nil, 0},
+		{"OKInnerSpace", "产品 体验", nil, 0},
+		{"OKDifferentCase", "friends", []string{"Friends"}, 0},
+		{"OKPunctuation", `a/b%c"<d>`, nil, 0},
+		{"ErrEmpty", "", nil, convdesk.CodeGroupNameTooLong},
+		{"ErrTooLong33Bytes", name32 + "b", nil, convdesk.CodeGroupNameTooLong},
+		{"ErrTooLong33BytesCJK", strings.Repeat("产", 11), nil, convdesk.CodeGroupNameTooLong},
+		{"ErrTooLongEmoji", strings.Repeat("🚀", 9), nil, convdesk.CodeGroupNameTooLong}, // 36 bytes, 9 characters
+		{"ErrInvalidUTF8", "ab\xffcd", nil, convdesk.CodeInvalidParameter},
+		{"ErrTruncatedCJK", "产品"[:5], nil, convdesk.CodeInvalidParameter},
+		{"ErrNewline", "a\nb", nil, convdesk.CodeInvalidParameter},
+		{"ErrTab", "a\tb", nil, convdesk.CodeInvalidParameter},
+		{"ErrNUL", "a\x00", nil, convdesk.CodeInvalidParameter},
+		{"ErrDEL", "a\x7f", nil, convdesk.CodeInvalidParameter},
+		{"ErrC1Control", "a\u0085b", nil, convdesk.CodeInvalidParameter},
+		{"ErrLineSeparator", "a\u2028b", nil, convdesk.CodeInvalidParameter},
+		{"ErrLeadingSpace", " abc", nil, convdesk.CodeInvalidParameter},
+		{"ErrTrailingSpace", "abc ", nil, convdesk.CodeInvalidParameter},
+		{"ErrTrailingIdeographicSpace", "产品\u3000", nil, convdesk.CodeInvalidParameter},
+		{"ErrOnlySpace", " ", nil, convdesk.CodeInvalidParameter},
+		{"ErrDuplicate", "产品体验", []string{"需求研发", "产品体验"}, convdesk.CodeInvalidParameter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := convdesk.ValidateNewGroupName(tt.in, tt.existing)
+			if tt.wantCode == 0 {
+				if err != nil {
+					t.Fatalf("%q: %v", tt.in, err)
+				}
+				return
+			}
+			if convdesk.KindOf(err) != convdesk.EInvalid || convdesk.CodeOf(err) != tt.wantCode {
+				t.Fatalf("%q: got %v (code %d), want invalid with code %d", tt.in, err, convdesk.CodeOf(err), tt.wantCode)
+			}
+		})
+	}
+	t.Run("NameBytes", func(t *testing.T) {
+		if got := (convdesk.Group{Name: "产品体验"}).NameBytes(); got != 12 {
+			t.Fatalf("got %d, want 12", got)
+		}
+	})
+}
+
+func TestCursor(t *testing.T) {
+	t.Run("StartIsEmpty", func(t *testing.T) {
+		if s := (convdesk.Cursor{}).String(); s != "" {
+			t.Fatalf("start encodes as %q, want empty", s)
+		}
+		c, err := convdesk.ParseCursor("")
+		if err != nil || !c.IsStart() {
+			t.Fatalf("got %+v, %v; want the start", c, err)
+		}
+	})
+	for _, c := range []convdesk.Cursor{
+		{OrderKey: 0, After: "c2c_a"},
+		{OrderKey: 1700000000123456, After: "group_@TGS#2ABCDEF"},
+		{OrderKey: -42, After: "c2c_user.name@x"},
+		{OrderKey: math.MaxInt64, After: "group_" + convdesk.ConversationID(strings.Repeat("g", 48))},
+		{OrderKey: math.MinInt64, After: "c2c_" + convdesk.ConversationID(strings.Repeat("u", 32))},
+	} {
+		t.Run("RoundTrip", func(t *testing.T) {
+			s := c.String()
+			if strings.ContainsAny(s, "+/=?&# ") {
+				t.Fatalf("%q is not URL-safe", s)
+			}
+			got, err := convdesk.ParseCursor(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c {
+				t.Fatalf("got %+v, want %+v", got, c)
+			}
+		})
+	}
+	garbage := []string{
+		"!", "====", "not base64 at all", "YWJj", // "abc": no colon
+		b64("5"), b64(":c2c_a"), b64("x:c2c_a"), b64("5:"), b64("5:alice"), b64("99999999999999999999:c2c_a"),
+		b64("5:c2c_a b"), b64("5:c2c_\xff"), b64("\x00:\x00"), b64("5:c2c_a:extra"),
+		strings.Repeat("A", 257), strings.Repeat("%", 10), "\xff\xfe", b64("5:c2c_a") + "=",
+	}
+	for _, s := range garbage {
+		t.Run("ErrGarbage", func(t *testing.T) {
+			c, err := convdesk.ParseCursor(s)
+			if err == nil {
+				t.Fatalf("%q: got %+v, want an error", s, c)
+			}
+			if convdesk.KindOf(err) != convdesk.EInvalid {
+				t.Fatalf("%q: kind %s, want invalid", s, convdesk.KindOf(err))
+			}
+		})
+	}
+}
+
+// b64 encodes raw as cursors are encoded.
+func b64(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
+
+func TestClampPageSize(t *testing.T) {
+	for _, tt := range []struct{ in, want int }{
+		{math.MinInt, convdesk.DefaultPageSize}, {-1, convdesk.DefaultPageSize}, {0, convdesk.DefaultPageSize},
+		{1, 1}, {convdesk.MaxPageSize, convdesk.MaxPageSize}, {convdesk.MaxPageSize + 1, convdesk.MaxPageSize}, {math.MaxInt, convdesk.MaxPageSize},
+	} {
+		if got := convdesk.ClampPageSize(tt.in); got != tt.want {
+			t.Fatalf("ClampPageSize(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOutcomeOf(t *testing.T) {
+	ok := convdesk.OperationResult{ConversationID: "c2c_a"}
+	bad := convdesk.OperationResult{ConversationID: "c2c_b", Code: convdesk.CodeGroupedLimit}
+	for _, tt := range []struct {
+		in   []convdesk.OperationResult
+		want convdesk.Outcome
+	}{
+		{nil, convdesk.OutcomeOK},
+		{[]convdesk.OperationResult{ok, ok}, convdesk.OutcomeOK},
+		{[]convdesk.OperationResult{ok, bad}, convdesk.OutcomePartial},
+		{[]convdesk.OperationResult{bad, bad}, convdesk.OutcomeFailed},
+	} {
+		if got := convdesk.OutcomeOf(tt.in); got != tt.want {
+			t.Fatalf("OutcomeOf(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestErrorHelpers(t *testing.T) {
+	t.Run("Domain", func(t *testing.T) {
+		err := convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "The group does not exist (any more).")
+		if convdesk.KindOf(err) != convdesk.ENotFound || convdesk.CodeOf(err) != 51009 || convdesk.MessageOf(err) != "The group does not exist (any more)." {
+			t.Fatalf("got %s %d %q", convdesk.KindOf(err), convdesk.CodeOf(err), convdesk.MessageOf(err))
+		}
+	})
+	t.Run("InternalDetailHidden", func(t *testing.T) {
+		cause := errors.New("SQL logic error near SELECT")
+		err := convdesk.Internal(cause)
+		if !errors.Is(err, cause) || convdesk.KindOf(err) != convdesk.EInternal || strings.Contains(convdesk.MessageOf(err), "SQL") {
+			t.Fatalf("got %v / %q", err, convdesk.MessageOf(err))
+		}
+		if foreign := errors.New("boom"); convdesk.KindOf(foreign) != convdesk.EInternal || convdesk.CodeOf(foreign) != convdesk.CodeInternal || convdesk.MessageOf(foreign) == "boom" {
+			t.Fatal("a foreign error must read as internal")
+		}
+	})
+	t.Run("Nil", func(t *testing.T) {
+		if convdesk.KindOf(nil) != "" || convdesk.CodeOf(nil) != 0 || convdesk.MessageOf(nil) != "" {
+			t.Fatal("nil error must have no kind, code or message")
+		}
+	})
+}
+
+func FuzzParseCursor(f *testing.F) {
+	for _, s := range []string{
+		"", "!", (convdesk.Cursor{OrderKey: 5, After: "c2c_a"}).String(),
+		(convdesk.Cursor{OrderKey: -1, After: "group_@TGS#1"}).String(), b64("5:c2c_a b"), b64("+5:c2c_a"),
+		strings.Repeat("A", 300),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := convdesk.ParseCursor(s)
+		if err != nil {
+			if convdesk.KindOf(err) != convdesk.EInvalid {
+				t.Fatalf("%q: kind %s, want invalid", s, convdesk.KindOf(err))
+			}
+			return
+		}
+		if s != "" && c.IsStart() {
+			t.Fatalf("%q: a non-empty cursor decoded to the start", s)
+		}
+		if _, err := convdesk.ParseConversationID(string(c.After)); !c.IsStart() && err != nil {
+			t.Fatalf("%q: decoded an invalid conversation ID %q", s, c.After)
+		}
+		again, err := convdesk.ParseCursor(c.String())
+		if err != nil {
+			t.Fatalf("%q: re-encoding %+v does not parse: %v", s, c, err)
+		}
+		if again != c {
+			t.Fatalf("%q: round trip gave %+v, want %+v", s, again, c)
+		}
+	})
+}
+
+func FuzzValidateNewGroupName(f *testing.F) {
+	for _, s := range []string{
+		"", "产品体验", "产品体验" + strings.Repeat("a", 20), "产品体验" + strings.Repeat("a", 21), "a ", " a", "a\nb",
+		"\xff", "🚀", "a\u2028", strings.Repeat("产", 11),
+	} {
+		f.Add(s, "产品体验")
+	}
+	f.Fuzz(func(t *testing.T, name, existing string) {
+		err := convdesk.ValidateNewGroupName(name, []string{existing})
+		if err != nil {
+			if convdesk.KindOf(err) != convdesk.EInvalid {
+				t.Fatalf("%q: kind %s, want invalid", name, convdesk.KindOf(err))
+			}
+			if code := convdesk.CodeOf(err); code != convdesk.CodeGroupNameTooLong && code != convdesk.CodeInvalidParameter {
+				t.Fatalf("%q: code %d", name, code)
+			}
+			if !utf8.ValidString(convdesk.MessageOf(err)) {
+				t.Fatalf("%q: message is not valid UTF-8", name)
+			}
+			return
+		}
+		if len(name) == 0 || len(name) > convdesk.MaxGroupNameBytes || !utf8.ValidString(name) ||
+			strings.TrimSpace(name) != name || name == existing {
+			t.Fatalf("%q accepted against %q", name, existing)
+		}
+		// A valid name survives the JSON of an audit event unchanged...
+		b, err := json.Marshal(convdesk.GroupState{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back convdesk.GroupState
+		if err := json.Unmarshal(b, &back); err != nil || back.Name != name {
+			t.Fatalf("%q: JSON round trip gave %q, %v", name, back.Name, err)
+		}
+		// ...stays valid, and is refused as a duplicate once it exists.
+		if err := convdesk.ValidateNewGroupName(back.Name, nil); err != nil {
+			t.Fatalf("%q: valid once, invalid after a round trip: %v", name, err)
+		}
+		if err := convdesk.ValidateNewGroupName(name, []string{existing, name}); convdesk.CodeOf(err) != convdesk.CodeInvalidParameter {
+			t.Fatalf("%q: a duplicate was not refused: %v", name, err)
+		}
+	})
+}

@@ -49,6 +49,13 @@ func Open(path string) (*DB, error) {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
+	// The file holds end users' private data: create it readable by its
+	// owner only (SQLite gives the -wal and -shm files the same mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create database: %w", err)
+	}
+	f.Close()
 	rw, err := sqlx.Open(driverName, writeDSN(path))
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func TestOpenAppliesMigrationsOnce(t *testing.T) {
 	entries, _ := migrationFiles.ReadDir("migrations")
 	if n != len(entries) {
 		t.Fatalf("got %d migrations recorded, want %d", n, len(entries))
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
 	var mode, sync string
 	if err := d.rw.Get(&mode, `PRAGMA journal_mode`); err != nil || mode != "wal" {

@@ -28,6 +28,10 @@ const (
 // The asset paths the layout loads, relative to static/.
 const (
 	assetCSS      = "css/app.css"
+	assetBoardCSS = "css/board.css"
+	assetAuditCSS = "css/audit.css"
+	assetBoardJS  = "js/board.js"
+	assetAuditJS  = "js/audit.js"
 	assetAppJS    = "js/app.js"
 	assetHTMX     = "vendor/htmx-2.0.11/htmx.min.js"
 	assetSortable = "vendor/sortablejs-1.15.7/Sortable.min.js"
@@ -84,7 +88,7 @@ func loadAssets(fsys fs.FS) (*assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []string{assetCSS, assetAppJS, assetHTMX, assetSortable, assetFavicon} {
+	for _, p := range []string{assetCSS, assetBoardCSS, assetAuditCSS, assetAppJS, assetBoardJS, assetAuditJS, assetHTMX, assetSortable, assetFavicon} {
 		if a.files[p] == nil {
 			return nil, &fs.PathError{Op: "load asset", Path: p, Err: fs.ErrNotExist}
 		}
@@ -112,6 +116,10 @@ func (a *assets) url(e *echo.Echo, p string) string {
 func (a *assets) vm(e *echo.Echo) views.AssetsVM {
 	return views.AssetsVM{
 		CSS:      a.url(e, assetCSS),
+		BoardCSS: a.url(e, assetBoardCSS),
+		AuditCSS: a.url(e, assetAuditCSS),
+		BoardJS:  a.url(e, assetBoardJS),
+		AuditJS:  a.url(e, assetAuditJS),
 		AppJS:    a.url(e, assetAppJS),
 		HTMX:     a.url(e, assetHTMX),
 		Sortable: a.url(e, assetSortable),

@@ -54,9 +54,13 @@ type NavItemVM struct {
 // content hash so browsers may cache them for good.
 type AssetsVM struct {
 	CSS      string
+	BoardCSS string
+	AuditCSS string
 	HTMX     string
 	Sortable string
 	AppJS    string
+	BoardJS  string
+	AuditJS  string
 	Favicon  string
 }
 

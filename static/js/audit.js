@@ -1,0 +1,1 @@
+// audit.js: behaviour of the audit pages.

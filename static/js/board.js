@@ -1,0 +1,1 @@
+// board.js: drag and drop, selection, menus and dialogs of the board page.

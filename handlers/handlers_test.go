@@ -219,8 +219,8 @@ func TestPageLoadsVersionedAssets(t *testing.T) {
 		}
 		urls = append(urls, u)
 	})
-	if len(urls) != 3 {
-		t.Fatalf("got assets %v, want stylesheet, htmx and app.js", urls)
+	if len(urls) != 8 {
+		t.Fatalf("got assets %v, want 3 stylesheets, htmx, SortableJS and 3 scripts", urls)
 	}
 	for _, u := range urls {
 		rec := s.get(u)

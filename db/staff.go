@@ -251,20 +251,24 @@ func (db *DB) SetStaffPassword(ctx context.Context, a convdesk.Attribution, user
 }
 
 // SetStaffPreferences stores a staff member's time zone and language; "" keeps
-// the current value.
+// the current value, and the language "auto" clears it (follow the browser).
 func (db *DB) SetStaffPreferences(ctx context.Context, id int64, timeZone, language string) error {
 	if timeZone != "" {
 		if _, err := time.LoadLocation(timeZone); err != nil || len(timeZone) > 64 {
 			return convdesk.Errorf(convdesk.EInvalid, 0, "%q is not a time zone.", timeZone)
 		}
 	}
-	if language != "" && language != "en" && language != "zh" {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "The language must be en or zh.")
+	switch language {
+	case "", "en", "zh":
+	case "auto":
+		language = "-" // follow the browser: stored as ""
+	default:
+		return convdesk.Errorf(convdesk.EInvalid, 0, "The language must be en, zh or auto.")
 	}
 	_, err := db.rw.ExecContext(ctx, `UPDATE staff SET
 		time_zone = CASE WHEN ? = '' THEN time_zone ELSE ? END,
-		language = CASE WHEN ? = '' THEN language ELSE ? END
-		WHERE id = ?`, timeZone, timeZone, language, language, id)
+		language = CASE WHEN ? = '' THEN language WHEN ? = '-' THEN '' ELSE ? END
+		WHERE id = ?`, timeZone, timeZone, language, language, language, id)
 	if err != nil {
 		return convdesk.Internal(err)
 	}

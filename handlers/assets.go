@@ -98,8 +98,8 @@ func loadAssets(fsys fs.FS) (*assets, error) {
 
 // Routes declares the static file routes.
 func (a *assets) Routes(r *Router) {
-	r.GET("/static/*", "static", AccessPublic, a.serve)
-	r.GET("/favicon.ico", "favicon", AccessPublic, a.favicon)
+	r.GET("/static/*", "static", AccessPublic, a.serve, Stateless())
+	r.GET("/favicon.ico", "favicon", AccessPublic, a.favicon, Stateless())
 }
 
 // url returns the URL of the file at p with its content hash, so it can be

@@ -28,7 +28,7 @@ type Avatars struct{}
 
 // Routes declares the avatar route.
 func (h *Avatars) Routes(r *Router) {
-	r.GET("/avatars/initials.svg", "avatar.initials", AccessPublic, h.Initials)
+	r.GET("/avatars/initials.svg", "avatar.initials", AccessPublic, h.Initials, Stateless())
 }
 
 // AvatarURL returns the URL of the initials avatar for name.

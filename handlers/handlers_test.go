@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 	"github.com/convdesk/convdesk"
 	"github.com/labstack/echo/v4"
 )
@@ -105,7 +105,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "same-origin",
 	}
-	for _, path := range []string{"/", "/no-such-page", "/healthz"} {
+	for _, path := range []string{"/login", "/no-such-page", "/healthz"} {
 		t.Run(path, func(t *testing.T) {
 			rec := s.get(path)
 			for name, value := range want {
@@ -210,7 +210,7 @@ func TestStaticFiles(t *testing.T) {
 
 func TestPageLoadsVersionedAssets(t *testing.T) {
 	s := newTestServer(t, Config{}, fakePinger{})
-	doc := mustDoc(t, s.get("/").Body.String())
+	doc := mustDoc(t, s.get("/login").Body.String())
 	var urls []string
 	doc.Find(`script[src], link[rel="stylesheet"]`).Each(func(_ int, sel *goquery.Selection) {
 		u, ok := sel.Attr("src")
@@ -338,6 +338,15 @@ func TestAvatarColourStable(t *testing.T) {
 
 func TestRenderFragmentOrPage(t *testing.T) {
 	s := newTestServer(t, Config{}, fakePinger{})
+	text := func(html string) templ.Component {
+		return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+			_, err := io.WriteString(w, html)
+			return err
+		})
+	}
+	s.router().GET("/test/render", "test.render", AccessPublic, func(c echo.Context) error {
+		return Render(c, http.StatusOK, text(`<html><body><section data-testid="part"></section></body></html>`), text(`<section data-testid="part"></section>`))
+	})
 	tests := []struct {
 		name    string
 		headers []string
@@ -350,17 +359,16 @@ func TestRenderFragmentOrPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := s.get("/", tt.headers...)
+			rec := s.get("/test/render", tt.headers...)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status = %d", rec.Code)
 			}
-			if !strings.Contains(rec.Header().Get("Vary"), "HX-Request") {
-				t.Errorf("Vary = %q, want HX-Request", rec.Header().Get("Vary"))
+			if vary := strings.Join(rec.Header().Values("Vary"), ","); !strings.Contains(vary, "HX-Request") {
+				t.Errorf("Vary = %q, want HX-Request", vary)
 			}
 			body := rec.Body.String()
-			doc := mustDoc(t, body)
-			if doc.Find(`[data-testid="console"]`).Length() != 1 {
-				t.Fatalf("no console section in %s", body)
+			if doc := mustDoc(t, body); doc.Find(`[data-testid="part"]`).Length() != 1 {
+				t.Fatalf("no content in %s", body)
 			}
 			if got := strings.Contains(body, "<html"); got != tt.full {
 				t.Fatalf("full page = %v, want %v", got, tt.full)
@@ -369,28 +377,20 @@ func TestRenderFragmentOrPage(t *testing.T) {
 	}
 }
 
-func TestConsolePage(t *testing.T) {
+func TestLoginPage(t *testing.T) {
 	s := newTestServer(t, Config{Demo: true}, fakePinger{})
-	doc := mustDoc(t, s.get("/").Body.String())
-	for _, id := range []string{"topbar", "nav-home", "toasts", "console-demo", "demo-badge", "console-section-search", "console-section-audit"} {
+	doc := mustDoc(t, s.get("/login").Body.String())
+	for _, id := range []string{"topbar", "toasts", "demo-badge", "login-form", "demo-accounts", "demo-account-agent"} {
 		if doc.Find(`[data-testid="`+id+`"]`).Length() == 0 {
 			t.Errorf("missing data-testid %q", id)
 		}
 	}
-	if cur, _ := doc.Find(`[data-testid="nav-home"]`).Attr("aria-current"); cur != "page" {
-		t.Errorf("nav-home aria-current = %q, want page", cur)
+	if doc.Find(`form[data-testid="login-form"] input[name="_csrf"]`).Length() != 1 {
+		t.Error("the sign-in form has no CSRF field")
 	}
-	// No links to pages that do not exist yet.
-	doc.Find(`a[href]`).Each(func(_ int, a *goquery.Selection) {
-		href, _ := a.Attr("href")
-		u, _ := url.Parse(href)
-		if u.Path == "/" || strings.HasPrefix(u.Path, "/static/") || u.Fragment != "" {
-			return
-		}
-		if rec := s.get(href); rec.Code != http.StatusOK {
-			t.Errorf("link %s answers %d", href, rec.Code)
-		}
-	})
+	if s := newTestServer(t, Config{}, fakePinger{}); mustDoc(t, s.get("/login").Body.String()).Find(`[data-testid="demo-accounts"]`).Length() != 0 {
+		t.Error("demo accounts listed outside demo mode")
+	}
 }
 
 // errorRoutes adds a route that fails with err.
@@ -526,7 +526,9 @@ func TestUnknownRoute(t *testing.T) {
 		t.Errorf("no link home")
 	}
 	t.Run("WrongMethod", func(t *testing.T) {
-		rec := s.do(httptest.NewRequest(http.MethodPost, "/healthz", nil))
+		req := httptest.NewRequest(http.MethodPost, "/healthz", nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		rec := s.do(req)
 		if rec.Code != http.StatusMethodNotAllowed {
 			t.Fatalf("status = %d, want 405", rec.Code)
 		}
@@ -718,7 +720,7 @@ func TestHead(t *testing.T) {
 	for path, cache := range map[string]string{
 		"/healthz":              "no-store",
 		"/static/" + assetHTMX:  cacheForever,
-		"/":                     "no-store",
+		"/login":                "no-store",
 		"/avatars/initials.svg": cacheForever,
 	} {
 		rec := s.do(httptest.NewRequest(http.MethodHead, path, nil))

@@ -20,8 +20,8 @@ type Health struct {
 
 // Routes declares the probe routes.
 func (h *Health) Routes(r *Router) {
-	r.GET("/healthz", "healthz", AccessPublic, h.Healthz, Quiet())
-	r.GET("/readyz", "readyz", AccessPublic, h.Readyz, Quiet())
+	r.GET("/healthz", "healthz", AccessPublic, h.Healthz, Quiet(), Stateless())
+	r.GET("/readyz", "readyz", AccessPublic, h.Readyz, Quiet(), Stateless())
 }
 
 // Healthz says the process is serving.

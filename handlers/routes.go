@@ -75,6 +75,12 @@ type RouteInfo struct {
 	Streaming bool
 	// Quiet routes (health probes) are logged at debug level when they succeed.
 	Quiet bool
+	// Stateless routes (static files, avatars, probes) load no session and
+	// set no CSRF cookie, so they stay cacheable.
+	Stateless bool
+	// Audit is the action a mutating route performs; a request the route
+	// table refuses (wrong role) is recorded as a failed attempt of it.
+	Audit convdesk.Action
 }
 
 // RouteOption adjusts a route's table entry.
@@ -85,6 +91,13 @@ func Streaming() RouteOption { return func(r *RouteInfo) { r.Streaming = true } 
 
 // Quiet logs a route's successful requests at debug level only.
 func Quiet() RouteOption { return func(r *RouteInfo) { r.Quiet = true } }
+
+// Stateless skips sessions and CSRF cookies for a public, read-only route.
+func Stateless() RouteOption { return func(r *RouteInfo) { r.Stateless = true } }
+
+// Audited names the action a mutating route performs, so that a refused
+// request is recorded as a failed attempt of it.
+func Audited(a convdesk.Action) RouteOption { return func(r *RouteInfo) { r.Audit = a } }
 
 // Router is the one place routes are declared. Every feature handler's
 // Routes method receives it and adds each route with its method, path, name
@@ -153,14 +166,29 @@ func (s *Server) routeOf(c echo.Context) (RouteInfo, bool) {
 	return s.routes[i], true
 }
 
-// authorize is the per-route access check. For now it only records the
-// route's declared access on the context; the sign-in work makes it refuse
-// visitors whose session does not satisfy Access.Allows (401 for anonymous,
-// 403 for a role without the right), in this one function.
+// authorize is the per-route access check, the one place the route table's
+// declarations are enforced: anonymous visitors are sent to sign in (303 for
+// pages, HX-Redirect for htmx, 401 for other methods), signed-in staff whose
+// role lacks the right get 403 (recorded as a failed attempt when the route
+// is audited), and staff who must change their password are sent to do so
+// first.
 func (s *Server) authorize(access Access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.Set(ctxAccess, access)
+			if access == AccessPublic {
+				return next(c)
+			}
+			staff, signedIn := StaffOf(c)
+			if !signedIn {
+				return s.requireSignIn(c)
+			}
+			if staff.MustChangePassword && !passwordChangeAllowed(c) {
+				return Redirect(c, s.echo.Reverse("account"))
+			}
+			if !access.Allows(true, staff.Role) {
+				return s.refuse(c)
+			}
 			return next(c)
 		}
 	}

@@ -6,7 +6,13 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/convdesk/convdesk/locale"
+	"github.com/convdesk/convdesk/password"
+	"github.com/convdesk/convdesk/throttle"
 
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/static"
@@ -30,6 +36,18 @@ type Config struct {
 	// BodyLimit caps request bodies (Echo's size syntax, e.g. "1M"). Empty
 	// means 1M.
 	BodyLimit string
+	// SecureCookies marks session and CSRF cookies Secure (off only for
+	// plain-HTTP use on a loopback address or with --insecure-cookies).
+	SecureCookies bool
+	// TLS says the console itself serves HTTPS: pages then send HSTS.
+	TLS bool
+	// IdleTimeout ends a session unused this long (default 30 minutes);
+	// SessionLifetime ends any session this long after sign-in (default 12 h).
+	IdleTimeout     time.Duration
+	SessionLifetime time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is believed;
+	// with none, the client IP is the connection's.
+	TrustedProxies []*net.IPNet
 }
 
 // Deps are the services the handlers use, as the domain's interfaces.
@@ -38,6 +56,13 @@ type Deps struct {
 	Pinger Pinger
 	Groups convdesk.GroupStore
 	Audit  convdesk.AuditLog
+	Staff  convdesk.StaffStore
+	// Sessions stores sessions server-side; nil keeps them in memory.
+	Sessions scs.Store
+	// Now is the clock for session timeouts; nil means time.Now.
+	Now func() time.Time
+	// Password is the hashing cost for new passwords; zero means the default.
+	Password password.Params
 }
 
 // Server holds the handlers' dependencies and the route table.
@@ -47,6 +72,13 @@ type Server struct {
 	pinger Pinger
 	groups convdesk.GroupStore
 	audit  convdesk.AuditLog
+	staff  convdesk.StaffStore
+
+	sessions    *scs.SessionManager
+	userLimiter *throttle.Limiter
+	ipLimiter   *throttle.Limiter
+	now         func() time.Time
+	passwords   password.Params
 
 	echo       *echo.Echo
 	assets     *assets
@@ -83,6 +115,18 @@ func NewServer(cfg Config, deps Deps) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
 	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Password == (password.Params{}) {
+		deps.Password = password.Default
+	}
 	logger := deps.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -95,8 +139,13 @@ func NewServer(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{
 		cfg: cfg, log: logger, pinger: deps.Pinger, groups: deps.Groups, audit: deps.Audit,
-		assets: assets, routeIndex: map[string]int{},
+		staff: deps.Staff, sessions: newSessions(cfg, deps.Sessions), now: deps.Now,
+		passwords:   deps.Password,
+		userLimiter: throttle.New(signInFailures, signInWindow),
+		ipLimiter:   throttle.New(signInFailures, signInWindow),
+		assets:      assets, routeIndex: map[string]int{},
 	}
+	s.userLimiter.Now, s.ipLimiter.Now = deps.Now, deps.Now
 
 	e := echo.New()
 	s.echo = e
@@ -104,9 +153,20 @@ func NewServer(cfg Config, deps Deps) *Server {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.HTTPErrorHandler
 	e.StdLogger = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	// Client IPs come from the connection: no forwarding header is trusted
-	// until a trusted proxy is configured.
+	// Client IPs come from the connection: X-Forwarded-For is believed only
+	// from configured trusted proxies.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+	hsts := 0
+	if cfg.TLS {
+		hsts = 31536000
+	}
 
 	e.Use(
 		middleware.SecureWithConfig(middleware.SecureConfig{
@@ -115,6 +175,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 			XFrameOptions:         "DENY",
 			ContentSecurityPolicy: contentSecurityPolicy,
 			ReferrerPolicy:        "same-origin",
+			HSTSMaxAge:            hsts,
 		}),
 		s.requestID,
 		s.logRequests,
@@ -126,17 +187,18 @@ func NewServer(cfg Config, deps Deps) *Server {
 		}),
 	)
 
-	// Sessions, CSRF and sign-in come here, after the timeout and before the
-	// routes: a session loader that puts the signed-in actor on the context
-	// (SetActor), then a CSRF check of every unsafe method that leaves the
-	// token under CSRFContextKey for the layout. Per-route enforcement of each
-	// route's declared Access belongs in (*Server).authorize.
+	// Sessions, then CSRF (before any sign-in check, so a forged anonymous
+	// POST is refused as forged), then the signed-in staff member and the
+	// page language. Each route's declared Access is enforced in authorize.
+	e.Use(s.loadSession, s.csrf(), s.loadStaff)
 
 	r := &Router{s: s, group: e.Group("")}
 	s.assets.Routes(r)
 	(&Health{pinger: s.pinger, log: s.log}).Routes(r)
 	(&Avatars{}).Routes(r)
-	(&Console{s: s}).Routes(r)
+	(&Auth{s: s}).Routes(r)
+	(&Account{s: s}).Routes(r)
+	(&StaffAdmin{s: s}).Routes(r)
 	return s
 }
 
@@ -177,8 +239,8 @@ func ActorOf(c echo.Context) (convdesk.Actor, bool) {
 	return a, ok
 }
 
-// navEntry is a main navigation entry, shown when its route exists. (Hiding
-// entries the visitor's role may not use comes with sign-in.)
+// navEntry is a main navigation entry, shown when its route exists and the
+// signed-in staff member's role may use it.
 type navEntry struct {
 	route    string
 	labelKey string
@@ -186,26 +248,37 @@ type navEntry struct {
 
 // navigation lists the main navigation in order.
 var navigation = []navEntry{
-	{route: "home", labelKey: "nav.console"},
+	{route: "users.search", labelKey: "nav.users"},
+	{route: "audit.index", labelKey: "nav.audit"},
+	{route: "staff.index", labelKey: "nav.staff"},
 }
 
 // layout builds the view model every full page shares.
 func (s *Server) layout(c echo.Context, title string) views.LayoutVM {
 	ctx := c.Request().Context()
 	vm := views.LayoutVM{
-		Lang:   "en",
+		Lang:   locale.From(ctx).Lang,
 		Title:  title,
 		Demo:   s.cfg.Demo,
 		Assets: s.assets.vm(s.echo),
+		Flash:  popFlash(c, s),
 	}
 	vm.CSRFToken, _ = c.Get(CSRFContextKey).(string)
-	actor, signedIn := ActorOf(c)
+	staff, signedIn := StaffOf(c)
 	if signedIn {
-		vm.Staff = &views.StaffVM{DisplayName: actor.Name, Role: string(actor.Role)}
+		name := staff.DisplayName
+		if name == "" {
+			name = staff.Username
+		}
+		vm.Staff = &views.StaffVM{
+			DisplayName: name, Role: string(staff.Role),
+			AccountURL: s.echo.Reverse("account"), LogoutURL: s.echo.Reverse("logout"),
+			PreferencesURL: s.echo.Reverse("account.preferences"),
+		}
 	}
 	for _, n := range navigation {
 		info, ok := s.routeNamed(n.route)
-		if !ok {
+		if !ok || !info.Access.Allows(signedIn, staff.Role) {
 			continue
 		}
 		url := s.echo.Reverse(n.route)

@@ -38,8 +38,11 @@ type LayoutVM struct {
 
 // StaffVM is the signed-in staff member as the top bar shows them.
 type StaffVM struct {
-	DisplayName string
-	Role        string // role key: viewer, agent, auditor or admin
+	DisplayName    string
+	Role           string // role key: viewer, agent, auditor or admin
+	AccountURL     string
+	LogoutURL      string
+	PreferencesURL string // where the language switcher posts
 }
 
 // NavItemVM is one entry of the main navigation.
@@ -97,22 +100,6 @@ type ErrorPageVM struct {
 	Message   string
 	RequestID string
 	HomeURL   string
-}
-
-// ConsolePageVM is the console's start page.
-type ConsolePageVM struct {
-	Layout   LayoutVM
-	Demo     bool
-	Sections []ConsoleSectionVM
-}
-
-// ConsoleSectionVM describes one thing the console does; URL is empty while
-// that part has no page to link to.
-type ConsoleSectionVM struct {
-	Key         string // stable identifier, used for data-testid
-	Title       string
-	Description string
-	URL         string
 }
 
 // AvatarVM is an initials avatar: the text, its colours and size.

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/convdesk/convdesk/locale"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+	"github.com/convdesk/convdesk/locale"
 )
 
 func render(tb testing.TB, c templ.Component) *goquery.Document {
@@ -29,7 +29,7 @@ func render(tb testing.TB, c templ.Component) *goquery.Document {
 func testLayout() LayoutVM {
 	return LayoutVM{
 		Lang:      "en",
-		Title:     "Console",
+		Title:     "Sign in",
 		Staff:     &StaffVM{DisplayName: "<b>Ann</b>", Role: "agent"},
 		CSRFToken: "tok-123",
 		Demo:      true,
@@ -40,7 +40,7 @@ func testLayout() LayoutVM {
 }
 
 func TestLayout(t *testing.T) {
-	doc := render(t, ConsolePage(ConsolePageVM{Layout: testLayout(), Demo: true}))
+	doc := render(t, LoginPage(LoginPageVM{Layout: testLayout(), Action: "/login"}))
 
 	t.Run("HTMXConfig", func(t *testing.T) {
 		content, ok := doc.Find(`meta[name="htmx-config"]`).Attr("content")
@@ -121,7 +121,7 @@ func TestLayout(t *testing.T) {
 		if got := doc.Find(`[data-testid="staff"]`).Text(); !strings.Contains(got, "<b>Ann</b>") {
 			t.Errorf("staff name not shown as text: %q", got)
 		}
-		if got := doc.Find("title").Text(); got != "Console · convdesk" {
+		if got := doc.Find("title").Text(); got != "Sign in · convdesk" {
 			t.Errorf("title = %q", got)
 		}
 		if doc.Find(`#toasts[aria-live="polite"]`).Length() != 1 {
@@ -158,20 +158,6 @@ func TestErrorPage(t *testing.T) {
 		doc.Find(`[data-testid="error-message"]`).Text() != "Gone" ||
 		doc.Find(`[data-testid="error-request-id"]`).Text() != "RID" {
 		t.Fatal("error page lacks status, message or request ID")
-	}
-}
-
-func TestConsoleLinksOnlyWhereURL(t *testing.T) {
-	vm := ConsolePageVM{Sections: []ConsoleSectionVM{
-		{Key: "search", Title: "Find", URL: "/users"},
-		{Key: "audit", Title: "Audit"},
-	}}
-	doc := render(t, ConsoleContent(vm))
-	if doc.Find(`[data-testid="console-link-search"]`).AttrOr("href", "") != "/users" {
-		t.Error("no link for a section with a URL")
-	}
-	if doc.Find(`[data-testid="console-link-audit"]`).Length() != 0 {
-		t.Error("link for a section without a URL")
 	}
 }
 

@@ -25,8 +25,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/db"
 	"github.com/convdesk/convdesk/handlers"
+	"github.com/convdesk/convdesk/password"
 	"github.com/labstack/echo/v4"
 )
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv
 		switch args[0] {
 		case "audit":
 			return runAudit(ctx, args[1:], stdout, stderr, lookupEnv)
+		case "staff":
+			return runStaff(ctx, args[1:], stdout, stderr, lookupEnv)
 		case "help":
 			usage(stdout)
 			return 0
@@ -97,6 +101,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   convdesk [flags]                      serve the console
   convdesk audit verify [flags]         verify the audit trail's hash chain and checkpoints
+  convdesk staff add|list|disable|enable|passwd|role   manage staff accounts (see "staff -h")
   convdesk help                         show this summary
 
 Run a command with -h to see its flags. Every flag can also be set through the
@@ -112,6 +117,19 @@ type Config struct {
 	AuditKeyFile string
 	LogLevel     slog.Level
 	LogFormat    string
+
+	// DemoOnNetwork lets a demo database (with its well-known passwords) be
+	// served on an address other than loopback.
+	DemoOnNetwork bool
+	// InsecureCookies drops the Secure flag from cookies for plain-HTTP use.
+	InsecureCookies bool
+	TLSCert         string
+	TLSKey          string
+	// TrustedProxies is a comma-separated list of CIDRs whose
+	// X-Forwarded-For is believed.
+	TrustedProxies  string
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
 }
 
 // Main is the running program: configuration, database and HTTP server.
@@ -145,6 +163,9 @@ func NewMain(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *M
 			Demo:      true,
 			LogLevel:  slog.LevelInfo,
 			LogFormat: "text",
+
+			SessionIdle:     30 * time.Minute,
+			SessionLifetime: 12 * time.Hour,
 		},
 		stdout:    stdout,
 		stderr:    stderr,
@@ -164,6 +185,13 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.StringVar(&m.Config.AuditKeyFile, "audit-key-file", m.Config.AuditKeyFile, "file holding the audit checkpoint key (at least 32 bytes, mode 0600); in demo mode defaults to audit.key beside the database, created on first start")
 	fs.TextVar(&m.Config.LogLevel, "log-level", m.Config.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
+	fs.BoolVar(&m.Config.DemoOnNetwork, "demo-on-network", false, "allow a demo database (whose passwords are public) on an address other than loopback")
+	fs.BoolVar(&m.Config.InsecureCookies, "insecure-cookies", false, "send cookies without the Secure flag, for plain-HTTP use (automatic in demo mode on loopback)")
+	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file (PEM); needs --tls-key")
+	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "private key file (PEM) for --tls-cert")
+	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default")
+	fs.DurationVar(&m.Config.SessionIdle, "session-idle", m.Config.SessionIdle, "sign staff out after this long without a request")
+	fs.DurationVar(&m.Config.SessionLifetime, "session-lifetime", m.Config.SessionLifetime, "sign staff out this long after sign-in, active or not")
 	fs.Usage = flagUsage(fs, "convdesk [flags]")
 
 	fromEnv, err := applyEnv(fs, m.lookupEnv)
@@ -187,7 +215,46 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", m.Config.LogFormat)
 	}
+	if (m.Config.TLSCert == "") != (m.Config.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if m.Config.SessionIdle <= 0 || m.Config.SessionLifetime <= 0 {
+		return errors.New("--session-idle and --session-lifetime must be positive")
+	}
+	if _, err := parseCIDRs(m.Config.TrustedProxies); err != nil {
+		return err
+	}
 	return nil
+}
+
+// parseCIDRs reads a comma-separated list of networks.
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// isLoopbackAddr reports whether addr (host:port) listens on loopback only.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // envName returns the environment twin of a flag: CONVDESK_ and the flag's
@@ -244,59 +311,36 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.Config.LogLevel, m.Config.LogFormat)
 	slog.SetDefault(m.log)
 
-	database, err := db.Open(m.Config.DBPath)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	m.DB = database
-
-	mode, err := database.Setting(ctx, settingMode)
-	if err != nil {
-		return fmt.Errorf("read database mode: %w", err)
-	}
-	created := mode == ""
-	if created {
-		mode = modeProduction
-		if m.Config.Demo {
-			mode = modeDemo
-		}
-	} else if m.demoSet && m.Config.Demo != (mode == modeDemo) {
-		m.log.Warn("--demo ignored: the database keeps the mode it was created in", "mode", mode, "db", m.Config.DBPath)
-	}
-	demo := mode == modeDemo
-
-	key, err := loadAuditKey(m.Config.AuditKeyFile, demo, m.Config.DBPath)
+	database, demo, err := openConsoleDB(ctx, m.Config.DBPath, m.Config.Demo, m.demoSet, m.Config.AuditKeyFile, m.log)
 	if err != nil {
 		return err
 	}
-	if err := database.SetAuditKey(key); err != nil {
-		return fmt.Errorf("audit key: %w", err)
+	m.DB = database
+	loopback := isLoopbackAddr(m.Config.Addr)
+	if demo && !loopback && !m.Config.DemoOnNetwork {
+		return fmt.Errorf("refusing to serve demo data (with public demo passwords) on %s: use a loopback address such as 127.0.0.1:8080, or pass --demo-on-network", m.Config.Addr)
 	}
-	clear(key)
+	tls := m.Config.TLSCert != ""
+	secure := tls || !(m.Config.InsecureCookies || demo && loopback)
+	if !secure {
+		m.log.Info("cookies are sent without the Secure flag (plain HTTP)", "demo", demo, "loopback", loopback)
+	}
+	proxies, _ := parseCIDRs(m.Config.TrustedProxies)
 
-	if created {
-		if demo {
-			m.log.Info("seeding demo data", "db", m.Config.DBPath)
-			if err := database.SeedDemo(ctx, time.Now()); err != nil {
-				return fmt.Errorf("seed demo data: %w", err)
-			}
-		}
-		if err := database.SetSetting(ctx, settingMode, mode); err != nil {
-			return fmt.Errorf("record database mode: %w", err)
-		}
-		m.log.Info("database created", "db", m.Config.DBPath, "mode", mode)
-	} else {
-		m.log.Info("database opened", "db", m.Config.DBPath, "mode", mode)
-	}
-	if err := database.Checkpoint(ctx); err != nil {
-		return fmt.Errorf("audit checkpoint: %w", err)
-	}
-
-	m.Echo = handlers.New(handlers.Config{Demo: demo}, handlers.Deps{
-		Logger: m.log,
-		Pinger: database,
-		Groups: database,
-		Audit:  database,
+	m.Echo = handlers.New(handlers.Config{
+		Demo:            demo,
+		SecureCookies:   secure,
+		TLS:             tls,
+		IdleTimeout:     m.Config.SessionIdle,
+		SessionLifetime: m.Config.SessionLifetime,
+		TrustedProxies:  proxies,
+	}, handlers.Deps{
+		Logger:   m.log,
+		Pinger:   database,
+		Groups:   database,
+		Audit:    database,
+		Staff:    database,
+		Sessions: database.Sessions(),
 	})
 	// No write timeout: streaming routes (exports, live updates) write for
 	// long; every other request is bounded by the handlers' context timeout.
@@ -309,12 +353,23 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.Echo.Listener = ln
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
 	go func() {
-		if err := m.Echo.Start(""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if tls {
+			m.Echo.TLSListener = ln
+			err = m.Echo.StartTLS("", m.Config.TLSCert, m.Config.TLSKey)
+		} else {
+			err = m.Echo.Start("")
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- fmt.Errorf("serve: %w", err)
 		}
 	}()
-	m.log.Info("listening", "url", "http://"+ln.Addr().String())
+	m.log.Info("listening", "url", scheme+"://"+ln.Addr().String())
 
 	m.wg.Add(1)
 	go m.checkpointLoop()
@@ -333,6 +388,9 @@ func (m *Main) checkpointLoop() {
 		case <-t.C:
 			if err := m.DB.Checkpoint(context.Background()); err != nil {
 				m.log.Error("audit checkpoint failed", "err", err)
+			}
+			if err := m.DB.Sessions().DeleteExpired(); err != nil {
+				m.log.Error("removing expired sessions failed", "err", err)
 			}
 		}
 	}
@@ -362,4 +420,92 @@ func (m *Main) Close() error {
 		}
 	})
 	return m.closeErr
+}
+
+// openConsoleDB opens the database at path, creating it on first use: in
+// demo mode (wantDemo) it is seeded with demo users and the demo staff
+// accounts, otherwise it starts empty in production mode. Later opens follow
+// the mode recorded in the database. It loads the audit key (see
+// loadAuditKey) and signs a checkpoint. It returns whether the database is in
+// demo mode.
+func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, keyFile string, log *slog.Logger) (*db.DB, bool, error) {
+	database, err := db.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("open database: %w", err)
+	}
+	fail := func(err error) (*db.DB, bool, error) {
+		database.Close()
+		return nil, false, err
+	}
+	mode, err := database.Setting(ctx, settingMode)
+	if err != nil {
+		return fail(fmt.Errorf("read database mode: %w", err))
+	}
+	created := mode == ""
+	if created {
+		mode = modeProduction
+		if wantDemo {
+			mode = modeDemo
+		}
+	} else if demoSet && wantDemo != (mode == modeDemo) {
+		log.Warn("--demo ignored: the database keeps the mode it was created in", "mode", mode, "db", path)
+	}
+	demo := mode == modeDemo
+
+	key, err := loadAuditKey(keyFile, demo, path)
+	if err != nil {
+		return fail(err)
+	}
+	if err := database.SetAuditKey(key); err != nil {
+		return fail(fmt.Errorf("audit key: %w", err))
+	}
+	clear(key)
+
+	if created {
+		if demo {
+			log.Info("seeding demo data", "db", path)
+			if err := database.SeedDemo(ctx, time.Now()); err != nil {
+				return fail(fmt.Errorf("seed demo data: %w", err))
+			}
+			if err := createDemoStaff(ctx, database); err != nil {
+				return fail(fmt.Errorf("create demo staff: %w", err))
+			}
+		}
+		if err := database.SetSetting(ctx, settingMode, mode); err != nil {
+			return fail(fmt.Errorf("record database mode: %w", err))
+		}
+		log.Info("database created", "db", path, "mode", mode)
+	} else {
+		log.Info("database opened", "db", path, "mode", mode)
+	}
+	if err := database.Checkpoint(ctx); err != nil {
+		return fail(fmt.Errorf("audit checkpoint: %w", err))
+	}
+	return database, demo, nil
+}
+
+// createDemoStaff creates one demo account per role, with the password
+// "<role>-demo", which the sign-in page lists in demo mode.
+func createDemoStaff(ctx context.Context, database *db.DB) error {
+	n, err := database.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	a := convdesk.Attribution{Actor: convdesk.Actor{Name: "system:demo"}}
+	names := map[convdesk.Role]string{
+		convdesk.RoleAdmin: "Ada Admin", convdesk.RoleAgent: "Alex Agent 客服小安",
+		convdesk.RoleViewer: "Vivian Viewer", convdesk.RoleAuditor: "Aud Itor 审计员",
+	}
+	for _, role := range []convdesk.Role{convdesk.RoleAdmin, convdesk.RoleAgent, convdesk.RoleViewer, convdesk.RoleAuditor} {
+		hash, err := password.Hash(string(role)+"-demo", password.Default)
+		if err != nil {
+			return err
+		}
+		if _, err := database.CreateStaff(ctx, a, convdesk.NewStaff{
+			Username: string(role), DisplayName: names[role], Role: role, PasswordHash: hash,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convdesk/convdesk"
 )
@@ -82,7 +83,8 @@ func TestParseFlags(t *testing.T) {
 		if err := m.ParseFlags(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
-		want := Config{Addr: "127.0.0.1:8080", DBPath: filepath.Join("data", "convdesk.db"), Demo: true, LogLevel: slog.LevelInfo, LogFormat: "text"}
+		want := Config{Addr: "127.0.0.1:8080", DBPath: filepath.Join("data", "convdesk.db"), Demo: true, LogLevel: slog.LevelInfo, LogFormat: "text",
+			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour}
 		if m.Config != want || m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}
@@ -91,11 +93,16 @@ func TestParseFlags(t *testing.T) {
 		m := NewMain(io.Discard, io.Discard, env{
 			"CONVDESK_ADDR": ":9999", "CONVDESK_DB": "/x/y.db", "CONVDESK_DEMO": "false",
 			"CONVDESK_AUDIT_KEY_FILE": "/k", "CONVDESK_LOG_LEVEL": "debug", "CONVDESK_LOG_FORMAT": "json",
+			"CONVDESK_DEMO_ON_NETWORK": "true", "CONVDESK_INSECURE_COOKIES": "true", "CONVDESK_TLS_CERT": "/c",
+			"CONVDESK_TLS_KEY": "/ck", "CONVDESK_TRUSTED_PROXIES": "10.0.0.0/8", "CONVDESK_SESSION_IDLE": "5m",
+			"CONVDESK_SESSION_LIFETIME": "1h",
 		}.lookup)
 		if err := m.ParseFlags(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
-		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json"}
+		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json",
+			DemoOnNetwork: true, InsecureCookies: true, TLSCert: "/c", TLSKey: "/ck", TrustedProxies: "10.0.0.0/8",
+			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour}
 		if m.Config != want || !m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}
@@ -230,7 +237,7 @@ func TestServeDemo(t *testing.T) {
 	m, logs := startMain(t, dbPath)
 
 	base := "http://" + m.Echo.ListenerAddr().String()
-	for _, path := range []string{"/healthz", "/readyz", "/"} {
+	for _, path := range []string{"/healthz", "/readyz", "/login"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -273,7 +280,8 @@ func TestServeDemo(t *testing.T) {
 	t.Run("VerifyIntact", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), []string{"audit", "verify", "--db", dbPath}, &stdout, &stderr, env{}.lookup)
-		if code != 0 || !strings.HasPrefix(stdout.String(), "intact through event 1, checkpoint 1\n") {
+		// Four demo staff accounts were created (audited), then the test's event.
+		if code != 0 || !strings.HasPrefix(stdout.String(), "intact through event 5, checkpoint 2\n") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 		}
 	})

@@ -102,8 +102,17 @@
     }
   });
 
-  // Server-rendered flashes that are not errors fade like the others.
+  // Server-rendered flashes that are not errors fade like the others. The
+  // sign-in form sends the browser's time zone, kept for a staff member who
+  // has none yet.
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-browser-tz]").forEach(function (input) {
+      try {
+        input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      } catch (e) {
+        input.value = "";
+      }
+    });
     var box = region();
     if (!box) {
       return;

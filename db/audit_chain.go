@@ -2,9 +2,13 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/convdesk/convdesk"
@@ -121,48 +125,59 @@ func (db *DB) Verify(ctx context.Context, progress func(checked, total int64)) (
 		prevMAC, prevEvent = r.MAC, r.EventID
 	}
 
-	rows, err := tx.QueryxContext(ctx, `SELECT `+eventColumns+` FROM audit_events ORDER BY id`)
-	if err != nil {
-		return rep, err
+	tx.Rollback() // the events below total never change: each segment reads its own snapshot
+
+	// The chain is walked in segments on parallel read connections; each
+	// checks its own links and hashes, and the joins are checked after.
+	parts := 1
+	if total >= 2*verifySegmentMin {
+		parts = verifyParallelism
 	}
-	defer rows.Close()
-	prevHash, lastCheckpointEvent := "", int64(0)
-	for rows.Next() {
-		var r eventRow
-		if err := rows.StructScan(&r); err != nil {
-			return rep, err
-		}
-		want := rep.Events + 1
-		if r.ID != want {
-			return broken(rep, want, 0, fmt.Sprintf("event %d is missing: the trail jumps from event %d to %d", want, want-1, r.ID)), nil
-		}
-		e, err := r.event()
-		if err != nil {
-			return broken(rep, r.ID, 0, fmt.Sprintf("event %d cannot be decoded: it was altered", r.ID)), nil
-		}
-		if r.PrevHash != prevHash {
-			return broken(rep, r.ID, 0, fmt.Sprintf("event %d does not link to event %d: the chain was cut or reordered", r.ID, r.ID-1)), nil
-		}
-		if e.ComputeHash() != r.Hash {
-			return broken(rep, r.ID, 0, fmt.Sprintf("event %d was altered after it was recorded: its content no longer matches its hash", r.ID)), nil
-		}
-		if cp, ok := byEvent[r.ID]; ok {
-			if cp.EventHash != r.Hash {
-				return broken(rep, r.ID, cp.ID, fmt.Sprintf("events after %d up to %d were rewritten and their hashes recomputed: event %d no longer has the hash signed in checkpoint %d", lastCheckpointEvent, r.ID, r.ID, cp.ID)), nil
-			}
-			rep.Checkpoints++
-			rep.LastCheckpointID = cp.ID
-			lastCheckpointEvent = r.ID
-		}
-		prevHash = r.Hash
-		rep.Events++
-		rep.LastEventID = r.ID
-		if progress != nil && rep.Events%10000 == 0 {
-			progress(rep.Events, total)
-		}
+	cpEvents := make([]int64, len(cps))
+	for i, c := range cps {
+		cpEvents[i] = c.EventID
 	}
-	if err := rows.Err(); err != nil {
-		return rep, err
+	var mu sync.Mutex
+	var checked int64
+	report := func(n int64) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		checked += n
+		progress(checked, total)
+	}
+	segs := make([]verifySegment, parts)
+	var wg sync.WaitGroup
+	for k := range segs {
+		segs[k].lo, segs[k].hi = total*int64(k)/int64(parts), total*int64(k+1)/int64(parts)
+		wg.Add(1)
+		go func(seg *verifySegment) {
+			defer wg.Done()
+			seg.err = db.verifySegment(ctx, seg, byEvent, cpEvents, report)
+		}(&segs[k])
+	}
+	wg.Wait()
+	lastCheckpointEvent := int64(0)
+	for k, seg := range segs {
+		if seg.err != nil {
+			return rep, seg.err
+		}
+		if k > 0 && seg.events > 0 && seg.firstPrev != segs[k-1].lastHash && segs[k-1].problem == "" {
+			return broken(rep, seg.lo+1, 0, fmt.Sprintf("event %d does not link to event %d: the chain was cut or reordered", seg.lo+1, seg.lo)), nil
+		}
+		rep.Events += seg.events
+		rep.Checkpoints += seg.checkpoints
+		if seg.lastEvent > 0 {
+			rep.LastEventID = seg.lastEvent
+		}
+		if seg.lastCheckpoint > 0 {
+			rep.LastCheckpointID, lastCheckpointEvent = seg.lastCheckpoint, seg.lastCheckpointEvent
+		}
+		if seg.problem != "" {
+			return broken(rep, seg.brokenEvent, seg.brokenCheckpoint, seg.problem), nil
+		}
 	}
 	if progress != nil {
 		progress(rep.Events, total)
@@ -178,4 +193,110 @@ func broken(rep convdesk.VerifyReport, eventID, checkpointID int64, problem stri
 	rep.BrokenCheckpointID = checkpointID
 	rep.Problem = problem
 	return rep
+}
+
+// Verification runs in this many segments at once (one per core of the
+// 2-core machines it is sized for), for trails of at least twice
+// verifySegmentMin events.
+const (
+	verifyParallelism = 2
+	verifySegmentMin  = 10000
+)
+
+// verifySegment is the part of the trail with IDs in (lo, hi] and what
+// checking it found.
+type verifySegment struct {
+	lo, hi              int64
+	events, checkpoints int64
+	lastEvent           int64
+	lastCheckpoint      int64
+	lastCheckpointEvent int64
+	firstPrev, lastHash string
+	brokenEvent         int64
+	brokenCheckpoint    int64
+	problem             string
+	err                 error
+}
+
+// verifySegment checks the events of seg in order: no ID missing, each
+// linked to the one before, each hash recomputed from the stored columns,
+// and each checkpointed event still carrying the hash its checkpoint signed.
+// It stops at the first break.
+func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, byEvent map[int64]checkpointRow, cpEvents []int64, report func(int64)) error {
+	rows, err := db.ro.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE id > ? AND id <= ? ORDER BY id`, seg.lo, seg.hi)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	fail := func(event, checkpoint int64, problem string) {
+		seg.brokenEvent, seg.brokenCheckpoint, seg.problem = event, checkpoint, problem
+	}
+	var r eventRow
+	var buf []byte
+	var hexSum [2 * sha256.Size]byte
+	var unreported int64
+	want := seg.lo + 1
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &r.At, &r.ActorID, &r.ActorName, &r.ActorRole, &r.ClientIP, &r.UserAgent,
+			&r.RequestID, &r.ClientRequestID, &r.Action, &r.SubjectUser, &r.GroupNames, &r.ConversationIDs,
+			&r.Ticket, &r.BeforeState, &r.AfterState, &r.Outcome, &r.ResultCode, &r.Results, &r.Message,
+			&r.Detail, &r.DurationUS, &r.PrevHash, &r.Hash); err != nil {
+			return err
+		}
+		if r.ID != want {
+			fail(want, 0, fmt.Sprintf("event %d is missing: the trail jumps from event %d to %d", want, want-1, r.ID))
+			return nil
+		}
+		if seg.events == 0 {
+			seg.firstPrev = r.PrevHash
+			if seg.lo == 0 && r.PrevHash != "" {
+				fail(r.ID, 0, fmt.Sprintf("event %d does not start the chain: the trail was cut", r.ID))
+				return nil
+			}
+		} else if r.PrevHash != seg.lastHash {
+			fail(r.ID, 0, fmt.Sprintf("event %d does not link to event %d: the chain was cut or reordered", r.ID, r.ID-1))
+			return nil
+		}
+		buf = canonicalFromRow(buf[:0], &r)
+		sum := sha256.Sum256(buf)
+		hex.Encode(hexSum[:], sum[:])
+		if string(hexSum[:]) != r.Hash {
+			fail(r.ID, 0, fmt.Sprintf("event %d was altered after it was recorded: its content no longer matches its hash", r.ID))
+			return nil
+		}
+		if cp, ok := byEvent[r.ID]; ok {
+			if cp.EventHash != r.Hash {
+				fail(r.ID, cp.ID, fmt.Sprintf("events after %d up to %d were rewritten and their hashes recomputed: event %d no longer has the hash signed in checkpoint %d",
+					checkpointedBefore(cpEvents, r.ID), r.ID, r.ID, cp.ID))
+				return nil
+			}
+			seg.checkpoints++
+			seg.lastCheckpoint, seg.lastCheckpointEvent = cp.ID, r.ID
+		}
+		seg.lastHash = r.Hash
+		seg.events++
+		seg.lastEvent = r.ID
+		want++
+		if unreported++; unreported == 10000 {
+			report(unreported)
+			unreported = 0
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if want <= seg.hi {
+		fail(want, 0, fmt.Sprintf("event %d is missing: the trail jumps from event %d to %d", want, want-1, seg.hi+1))
+	}
+	report(unreported)
+	return nil
+}
+
+// checkpointedBefore returns the last checkpointed event before id, 0 if none.
+func checkpointedBefore(cpEvents []int64, id int64) int64 {
+	i := sort.Search(len(cpEvents), func(i int) bool { return cpEvents[i] >= id })
+	if i == 0 {
+		return 0
+	}
+	return cpEvents[i-1]
 }

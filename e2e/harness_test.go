@@ -240,6 +240,13 @@ func (p *page) expectFailure(status int, pathPattern string) {
 	p.allow = append(p.allow, allowed{status, regexp.MustCompile(pathPattern)})
 }
 
+// use makes the page report to t (a subtest) until the returned func runs.
+func (p *page) use(t *testing.T) func() {
+	old := p.t
+	p.t = t
+	return func() { p.t = old }
+}
+
 // check fails the test if anything went wrong in the browser so far.
 func (p *page) check() {
 	p.t.Helper()
@@ -266,6 +273,17 @@ func (p *page) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 func eval[T any](p *page, js string) T {
 	p.t.Helper()
 	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		p.t.Fatalf("evaluate %q: %v", js, err)
+	}
+	return v
+}
+
+// evalAwait evaluates JavaScript that returns a promise and returns what the
+// promise resolves to.
+func evalAwait[T any](p *page, js string) T {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		p.t.Fatalf("evaluate %q: %v", js, err)
 	}
@@ -329,7 +347,8 @@ type axeResult struct {
 	Impact string `json:"impact"`
 	Help   string `json:"help"`
 	Nodes  []struct {
-		Target []any `json:"target"`
+		Target  []any  `json:"target"`
+		Summary string `json:"failureSummary"`
 	} `json:"nodes"`
 }
 
@@ -359,10 +378,14 @@ func (p *page) checkA11y(name string) {
 	for _, v := range results {
 		if v.Impact == "serious" || v.Impact == "critical" {
 			var targets []string
-			for _, n := range v.Nodes {
-				targets = append(targets, fmt.Sprint(n.Target...))
+			for i, n := range v.Nodes {
+				if i == 3 {
+					targets = append(targets, fmt.Sprintf("and %d more", len(v.Nodes)-3))
+					break
+				}
+				targets = append(targets, fmt.Sprint(n.Target...)+" ("+strings.ReplaceAll(n.Summary, "\n", " ")+")")
 			}
-			p.t.Errorf("%s: accessibility %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, strings.Join(targets, ", "))
+			p.t.Errorf("%s: accessibility %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, strings.Join(targets, "; "))
 		}
 	}
 }

@@ -79,6 +79,8 @@ type Server struct {
 	ipLimiter   *throttle.Limiter
 	now         func() time.Time
 	passwords   password.Params
+	// verifyJobs are the audit pages' background verifications.
+	verifyJobs *verifyJobs
 
 	echo       *echo.Echo
 	assets     *assets
@@ -199,6 +201,8 @@ func NewServer(cfg Config, deps Deps) *Server {
 	(&Auth{s: s}).Routes(r)
 	(&Account{s: s}).Routes(r)
 	(&StaffAdmin{s: s}).Routes(r)
+	(&AuditPages{s: s}).Routes(r)
+	(&Board{s: s}).Routes(r)
 	return s
 }
 

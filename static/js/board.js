@@ -1,1 +1,842 @@
-// board.js: drag and drop, selection, menus and dialogs of the board page.
+// board.js: the board's drag and drop, selection, menus and dialogs, and the
+// search box's Enter key. Loaded on every page after htmx and SortableJS; on
+// a page without a board (or a search form) it does nothing. No inline
+// script anywhere: the Content-Security-Policy forbids it, so every handler
+// is attached here, by delegation from the document.
+//
+// The server is the authority. A drop only fills one of the board's hidden
+// forms and submits it; the answer re-renders the columns involved from the
+// server's state (out of band), so the board never keeps an optimistic drag
+// position: on an error the drop is undone and the columns are reloaded.
+(function () {
+  "use strict";
+
+  var BUSY_TIMEOUT_MS = 15000;
+
+  function board() {
+    return document.getElementById("board");
+  }
+
+  function canEdit() {
+    var b = board();
+    return !!b && b.getAttribute("data-can-edit") === "true";
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function fmt(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (m, k) {
+      return Object.prototype.hasOwnProperty.call(values, k) ? String(values[k]) : m;
+    });
+  }
+
+  // ---- Columns and cards -------------------------------------------------
+
+  function columnOf(el) {
+    return el && el.closest ? el.closest(".column[data-column]") : null;
+  }
+
+  function groupOfList(list) {
+    return list.getAttribute("data-group") || "0";
+  }
+
+  function cardID(card) {
+    return card.getAttribute("data-conversation");
+  }
+
+  function cardName(id) {
+    var cards = document.querySelectorAll("#board .card[data-conversation]");
+    for (var i = 0; i < cards.length; i++) {
+      if (cardID(cards[i]) === id) {
+        var name = cards[i].querySelector(".card-name");
+        return name ? name.textContent : id;
+      }
+    }
+    return id;
+  }
+
+  function isSelected(card) {
+    var box = card.querySelector(".card-select");
+    return !!box && box.checked;
+  }
+
+  function selectedCards(scope) {
+    var out = [];
+    var root = scope || board();
+    if (!root) {
+      return out;
+    }
+    root.querySelectorAll(".card .card-select:checked").forEach(function (box) {
+      var card = box.closest(".card");
+      if (card && out.indexOf(card) < 0) {
+        out.push(card);
+      }
+    });
+    return out;
+  }
+
+  function uniqueIDs(cards) {
+    var ids = [];
+    cards.forEach(function (card) {
+      var id = cardID(card);
+      if (id && ids.indexOf(id) < 0) {
+        ids.push(id);
+      }
+    });
+    return ids;
+  }
+
+  // The conversations a drag or a card menu acts on: the card, and with it
+  // the other selected cards of its column when the card is selected.
+  function actedOn(card, list) {
+    if (!isSelected(card)) {
+      return [cardID(card)];
+    }
+    var cards = selectedCards(list);
+    if (cards.indexOf(card) < 0) {
+      cards.unshift(card);
+    }
+    return uniqueIDs(cards);
+  }
+
+  // ---- Selection -----------------------------------------------------------
+
+  function groupsFull() {
+    var state = byId("board-state");
+    return !!state && state.getAttribute("data-groups-full") === "true";
+  }
+
+  function updateSelection() {
+    var bar = byId("selection-bar");
+    if (!bar) {
+      return;
+    }
+    var cards = selectedCards(board());
+    var n = uniqueIDs(cards).length;
+    document.querySelectorAll("#board .card").forEach(function (card) {
+      card.classList.toggle("is-selected", isSelected(card));
+    });
+    var count = bar.querySelector("[data-selection-count]");
+    if (count) {
+      count.textContent = n === 0 ? count.getAttribute("data-format-none") : fmt(count.getAttribute("data-format"), { n: n });
+    }
+    document.querySelectorAll('#board [data-action="create-from-selection"]').forEach(function (b) {
+      b.disabled = n === 0 || groupsFull();
+    });
+    bar.querySelectorAll('[data-action="clear-selection"]').forEach(function (b) {
+      b.disabled = n === 0;
+    });
+  }
+
+  function clearSelection() {
+    document.querySelectorAll("#board .card-select:checked").forEach(function (box) {
+      box.checked = false;
+    });
+    updateSelection();
+  }
+
+  // ---- Requests: busy state, columns shown, refresh ------------------------
+
+  var busyTimer = 0;
+
+  function setBusy(on) {
+    var b = board();
+    if (!b) {
+      return;
+    }
+    b.classList.toggle("is-busy", on);
+    window.clearTimeout(busyTimer);
+    if (on) {
+      busyTimer = window.setTimeout(function () {
+        setBusy(false);
+      }, BUSY_TIMEOUT_MS);
+    }
+  }
+
+  // shown lists how many cards each column shows ("g12:35"), so that the
+  // columns the server re-renders keep their depth.
+  function shown() {
+    var out = [];
+    document.querySelectorAll("#board .column[data-column]").forEach(function (col) {
+      out.push(col.getAttribute("data-column") + ":" + col.querySelectorAll(".card-list > .card").length);
+    });
+    return out;
+  }
+
+  // refreshFor lists the other columns that show one of ids: their cards'
+  // "also in" lists change with the edit.
+  function refreshFor(ids) {
+    var out = [];
+    document.querySelectorAll("#board .column[data-column] .card[data-conversation]").forEach(function (card) {
+      if (ids.indexOf(cardID(card)) >= 0) {
+        var key = columnOf(card).getAttribute("data-column");
+        if (out.indexOf(key) < 0) {
+          out.push(key);
+        }
+      }
+    });
+    return out;
+  }
+
+  // refreshColumns asks the server for every column as it is, keeping the
+  // depths shown: after a failed request, the board shows the truth.
+  function refreshColumns() {
+    var b = board();
+    var filters = byId("board-filters");
+    if (!b || !filters || !window.htmx) {
+      return;
+    }
+    window.htmx.ajax("GET", b.getAttribute("data-columns-url"), {
+      source: filters,
+      swap: "none",
+      values: { shown: shown() },
+    });
+  }
+
+  function isBoardEdit(elt) {
+    return !!elt && !!elt.closest && !!elt.closest("#board") && !elt.closest(".card-actions");
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    if (!d || !isBoardEdit(d.elt) || d.verb !== "post") {
+      return;
+    }
+    var ids = d.formData.getAll("conversation").map(String);
+    shown().forEach(function (s) {
+      d.formData.append("shown", s);
+    });
+    refreshFor(ids).forEach(function (k) {
+      d.formData.append("refresh", k);
+    });
+    setBusy(true);
+  });
+
+  // A failed edit (a group deleted meanwhile, the server unreachable) may
+  // have left a card where the staff member dropped it: undo the drop and
+  // reload the columns. Failed reads (paging, filters) changed nothing.
+  function failed(event) {
+    var d = event.detail || {};
+    var verb = d.requestConfig ? d.requestConfig.verb : "";
+    if (!isBoardEdit(d.elt) || verb !== "post") {
+      return;
+    }
+    setBusy(false);
+    undoDrop();
+    refreshColumns();
+  }
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (isBoardEdit(event.detail && event.detail.elt)) {
+      setBusy(false);
+    }
+  });
+
+  // The server answers every edit with "board:edited" once its answer is
+  // swapped in: close the dialogs (unless a form came back with an error),
+  // clear the selection and put focus where it makes sense.
+  document.addEventListener("board:edited", function (event) {
+    var d = event.detail || {};
+    setBusy(false);
+    var fromDrag = lastDrop !== null;
+    lastDrop = null;
+    if (d.close) {
+      document.querySelectorAll("#board dialog[open]").forEach(function (dlg) {
+        // Focus goes where the server says, not back to the opener.
+        dlg.convdeskOpener = null;
+        dlg.convdeskKeepFocus = true;
+        dlg.close();
+      });
+      clearSelection();
+    }
+    var target = d.focus ? byId(d.focus) : null;
+    if (target) {
+      target.focus({ preventScroll: fromDrag });
+      if (target.select && target.tagName === "INPUT") {
+        target.select();
+      }
+    }
+    updateSelection();
+  });
+
+  // ---- Drag and drop -------------------------------------------------------
+
+  // lastDrop remembers the drop being submitted, to undo it if it fails.
+  var lastDrop = null;
+
+  function dragMode() {
+    var checked = document.querySelector('input[name="drag_mode"]:checked');
+    return checked ? checked.value : "move";
+  }
+
+  function undoDrop() {
+    var d = lastDrop;
+    lastDrop = null;
+    if (!d) {
+      return;
+    }
+    putBack(d);
+  }
+
+  // putBack returns a dragged card to where it came from. In "also add" mode
+  // Sortable left a clone in the source: the dragged original just goes.
+  function putBack(d) {
+    if (d.pullMode === "clone") {
+      d.item.remove();
+      return;
+    }
+    var ref = d.from.children[d.oldIndex] || null;
+    d.from.insertBefore(d.item, ref);
+  }
+
+  function fillFields(form, ids) {
+    var box = form.querySelector("[data-fields]");
+    box.textContent = "";
+    ids.forEach(function (id) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "conversation";
+      input.value = id;
+      box.appendChild(input);
+    });
+  }
+
+  function onDrop(evt) {
+    if (evt.to === evt.from || evt.to.id === "list-new") {
+      return;
+    }
+    var from = groupOfList(evt.from);
+    var to = groupOfList(evt.to);
+    var ids = actedOn(evt.item, evt.from);
+    var add = dragMode() === "add" && to !== "0";
+    var form = byId(add ? "drag-add-form" : "drag-move-form");
+    if (!form) {
+      return;
+    }
+    lastDrop = { item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode };
+    if (!add) {
+      form.querySelector('input[name="from"]').value = from;
+    }
+    form.querySelector('input[name="to"]').value = to;
+    fillFields(form, ids);
+    form.requestSubmit();
+  }
+
+  function markDragCount(evt) {
+    var n = actedOn(evt.item, evt.from).length;
+    if (n > 1) {
+      evt.item.setAttribute("data-drag-count", String(n));
+    }
+  }
+
+  function clearDragCount(evt) {
+    evt.item.removeAttribute("data-drag-count");
+  }
+
+  function initList(list) {
+    window.Sortable.create(list, {
+      group: {
+        name: "board",
+        pull: function () {
+          return dragMode() === "add" ? "clone" : true;
+        },
+        put: true,
+      },
+      sort: false,
+      draggable: ".card",
+      filter: "input, button, a, summary, .card-message",
+      preventOnFilter: false,
+      animation: 120,
+      ghostClass: "card-ghost",
+      chosenClass: "card-chosen",
+      onStart: markDragCount,
+      onEnd: function (evt) {
+        clearDragCount(evt);
+        onDrop(evt);
+      },
+    });
+  }
+
+  // The "New group" zone takes drops only to open the dialog: the dropped
+  // card goes straight back, and nothing changes until the name is given.
+  function initNewGroupZone(zone) {
+    window.Sortable.create(zone, {
+      group: {
+        name: "board",
+        pull: false,
+        put: function () {
+          return !groupsFull();
+        },
+      },
+      sort: false,
+      onAdd: function (evt) {
+        var ids = actedOn(evt.item, evt.from);
+        clearDragCount(evt);
+        putBack({ item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode });
+        openCreate(ids, null);
+      },
+    });
+  }
+
+  function initLists(root) {
+    if (!window.Sortable || !canEdit()) {
+      return;
+    }
+    var lists = [];
+    if (root && root.matches && root.matches(".card-list")) {
+      lists.push(root);
+    }
+    if (root && root.querySelectorAll) {
+      root.querySelectorAll(".card-list").forEach(function (l) {
+        lists.push(l);
+      });
+    }
+    lists.forEach(function (list) {
+      if (list.hasAttribute("data-sortable") || !list.closest("#board")) {
+        return;
+      }
+      list.setAttribute("data-sortable", "");
+      if (list.id === "list-new") {
+        initNewGroupZone(list);
+      } else {
+        initList(list);
+      }
+    });
+  }
+
+  // ---- Dialogs -------------------------------------------------------------
+
+  function showDialog(dialog, opener) {
+    if (!dialog) {
+      return;
+    }
+    dialog.convdeskOpener = opener || document.activeElement;
+    dialog.convdeskColumn = opener ? (columnOf(opener) || {}).id : "";
+    if (!dialog.open) {
+      dialog.showModal();
+    }
+  }
+
+  // Focus goes back to what opened the dialog, or, when the answer replaced
+  // it, to its column's heading, or the board's.
+  document.addEventListener(
+    "close",
+    function (event) {
+      var dialog = event.target;
+      if (!(dialog instanceof HTMLDialogElement) || !dialog.closest("#board")) {
+        return;
+      }
+      var opener = dialog.convdeskOpener;
+      dialog.convdeskOpener = null;
+      if (dialog.convdeskKeepFocus) {
+        dialog.convdeskKeepFocus = false;
+        return;
+      }
+      if (opener && opener.isConnected) {
+        opener.focus();
+        return;
+      }
+      var heading = dialog.convdeskColumn ? byId(dialog.convdeskColumn + "-title") : null;
+      (heading || byId("board-title") || document.body).focus();
+    },
+    true
+  );
+
+  function openCardDialog(card, opener) {
+    var dialog = byId("conv-dialog");
+    var form = byId("conv-form");
+    if (!dialog || !form) {
+      return;
+    }
+    var list = card.closest(".card-list");
+    var col = columnOf(card);
+    var ids = actedOn(card, list);
+    var from = groupOfList(list);
+
+    var title = form.querySelector("[data-conv-title]");
+    title.textContent = ids.length === 1 ? cardName(ids[0]) : fmt(title.getAttribute("data-format-many"), { n: ids.length });
+    var place = form.querySelector("[data-conv-place]");
+    var colName = col.querySelector(".column-title");
+    place.textContent = from === "0" ? place.getAttribute("data-none") : fmt(place.getAttribute("data-format"), { name: colName ? colName.textContent.trim() : "" });
+    if (ids.length === 1) {
+      place.textContent += " · " + ids[0];
+    }
+    form.querySelector("[data-conv-from]").value = from;
+    var box = form.querySelector("[data-conv-fields]");
+    box.textContent = "";
+    ids.forEach(function (id) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "conversation";
+      input.value = id;
+      box.appendChild(input);
+    });
+
+    var select = byId("conv-target");
+    var firstEnabled = null;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      opt.disabled = opt.value === from;
+      if (!opt.disabled && firstEnabled === null) {
+        firstEnabled = opt;
+      }
+    });
+    if (select.selectedOptions.length === 0 || select.selectedOptions[0].disabled) {
+      if (firstEnabled) {
+        firstEnabled.selected = true;
+      }
+    }
+    form.querySelectorAll('[data-testid="conv-move"], [data-testid="conv-add"]').forEach(function (b) {
+      b.disabled = firstEnabled === null;
+    });
+    var remove = form.querySelector("[data-conv-remove]");
+    remove.hidden = from === "0";
+    form.querySelector('[data-action="create-from-dialog"]').disabled = groupsFull();
+    showDialog(dialog, opener);
+    select.focus();
+  }
+
+  function openCreate(ids, opener) {
+    var dialog = byId("create-dialog");
+    var form = byId("create-form");
+    if (!dialog || !form || ids.length === 0) {
+      return;
+    }
+    var list = form.querySelector("[data-create-list]");
+    list.textContent = "";
+    ids.forEach(function (id) {
+      var li = document.createElement("li");
+      var name = document.createElement("span");
+      name.textContent = cardName(id);
+      var code = document.createElement("code");
+      code.textContent = id;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "conversation";
+      input.value = id;
+      li.appendChild(name);
+      li.appendChild(code);
+      li.appendChild(input);
+      list.appendChild(li);
+    });
+    var summary = form.querySelector("[data-create-summary]");
+    summary.textContent = fmt(summary.getAttribute("data-format"), { n: ids.length });
+    var input = form.querySelector("[data-byte-input]");
+    input.value = "";
+    input.removeAttribute("aria-invalid");
+    var err = byId(input.id + "-error");
+    if (err) {
+      err.textContent = "";
+    }
+    updateByteCounter(input, false);
+    showDialog(dialog, opener);
+    input.focus();
+  }
+
+  // Names in the create dialog's list, after the server rendered it again
+  // (it knows the IDs; the cards know the names).
+  function nameCreateList(root) {
+    var form = root && root.id === "create-form" ? root : null;
+    if (!form) {
+      return;
+    }
+    form.querySelectorAll("[data-create-list] li").forEach(function (li) {
+      var code = li.querySelector("code");
+      var name = li.querySelector("span");
+      if (code && name && name.textContent === "") {
+        name.textContent = cardName(code.textContent);
+      }
+    });
+  }
+
+  // ---- Rename --------------------------------------------------------------
+
+  function showRename(col) {
+    var form = col ? col.querySelector(".rename-form") : null;
+    if (!form) {
+      return;
+    }
+    form.hidden = false;
+    col.classList.add("is-renaming");
+    var input = form.querySelector("[data-byte-input]");
+    updateByteCounter(input, false);
+    input.focus();
+    input.select();
+  }
+
+  function hideRename(col) {
+    var form = col ? col.querySelector(".rename-form") : null;
+    if (!form) {
+      return;
+    }
+    form.hidden = true;
+    col.classList.remove("is-renaming");
+    var input = form.querySelector("[data-byte-input]");
+    input.value = input.getAttribute("data-current") || "";
+    input.removeAttribute("aria-invalid");
+    var err = byId(input.id + "-error");
+    if (err) {
+      err.textContent = "";
+    }
+    updateByteCounter(input, false);
+    var heading = byId(col.id + "-title");
+    if (heading) {
+      heading.focus();
+    }
+  }
+
+  // ---- Byte counter and name hints -------------------------------------------
+
+  var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
+
+  function byteLength(s) {
+    if (encoder) {
+      return encoder.encode(s).length;
+    }
+    return unescape(encodeURIComponent(s)).length;
+  }
+
+  function groupNames() {
+    var state = byId("board-state");
+    try {
+      return JSON.parse((state && state.getAttribute("data-group-names")) || "[]");
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // updateByteCounter shows "n / 32 bytes" and, as a courtesy before the
+  // round trip, why the name would be refused. The server decides.
+  function updateByteCounter(input, typed) {
+    if (!input) {
+      return;
+    }
+    var counter = byId(input.id + "-bytes");
+    var max = counter ? parseInt(counter.getAttribute("data-max"), 10) || 32 : 32;
+    var n = byteLength(input.value);
+    if (counter) {
+      counter.textContent = fmt(counter.getAttribute("data-format"), { n: n });
+      counter.classList.toggle("byte-counter-over", n > max);
+    }
+    var msg = "";
+    if (input.value === "") {
+      msg = input.getAttribute("data-msg-empty");
+    } else if (n > max) {
+      msg = input.getAttribute("data-msg-long");
+    } else if (input.value !== input.getAttribute("data-current") && groupNames().indexOf(input.value) >= 0) {
+      msg = input.getAttribute("data-msg-duplicate");
+    }
+    input.setCustomValidity(msg || "");
+    if (typed) {
+      var err = byId(input.id + "-error");
+      if (err && err.textContent !== (msg || "")) {
+        err.textContent = msg || "";
+      }
+      if (msg) {
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    var t = event.target;
+    if (t && t.matches && t.matches("[data-byte-input]")) {
+      updateByteCounter(t, true);
+    }
+  });
+
+  // ---- Clicks, keys and changes ---------------------------------------------
+
+  function closeMenus(except) {
+    document.querySelectorAll("#board details.menu[open]").forEach(function (d) {
+      if (d !== except) {
+        d.open = false;
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var t = event.target;
+    if (!t || !t.closest || !board()) {
+      return;
+    }
+    var openMenu = t.closest("details.menu");
+    closeMenus(openMenu);
+
+    var action = t.closest("[data-action]");
+    var name = action ? action.getAttribute("data-action") : "";
+    var col = columnOf(t);
+    switch (name) {
+      case "card-menu":
+        openCardDialog(action.closest(".card"), action);
+        return;
+      case "rename":
+        closeMenus(null);
+        showRename(col);
+        return;
+      case "cancel-rename":
+        hideRename(col);
+        return;
+      case "delete":
+        closeMenus(null);
+        showDialog(byId(action.getAttribute("data-dialog")), col ? col.querySelector("summary") : action);
+        return;
+      case "select-all":
+        closeMenus(null);
+        if (col) {
+          col.querySelectorAll(".card-list .card-select").forEach(function (box) {
+            box.checked = true;
+          });
+        }
+        updateSelection();
+        return;
+      case "close-dialog":
+        var dlg = action.closest("dialog");
+        if (dlg) {
+          dlg.close();
+        }
+        return;
+      case "create-from-selection":
+        openCreate(uniqueIDs(selectedCards(board())), action);
+        return;
+      case "create-from-dialog":
+        var ids = [];
+        byId("conv-form")
+          .querySelectorAll('[data-conv-fields] input[name="conversation"]')
+          .forEach(function (i) {
+            ids.push(i.value);
+          });
+        var opener = byId("conv-dialog").convdeskOpener;
+        byId("conv-dialog").close();
+        openCreate(ids, opener);
+        return;
+      case "clear-selection":
+        clearSelection();
+        return;
+      case "dismiss-results":
+        var slot = byId("edit-results");
+        if (slot) {
+          slot.textContent = "";
+        }
+        return;
+      case "close-history":
+        var h = byId("history");
+        if (h) {
+          h.open = false;
+          h.querySelector("summary").focus();
+        }
+        return;
+    }
+
+    // Ctrl-, Cmd- or Shift-click on a card toggles its selection.
+    var card = t.closest(".card");
+    if (card && (event.ctrlKey || event.metaKey || event.shiftKey) && !t.closest("input, button, a")) {
+      var box = card.querySelector(".card-select");
+      if (box) {
+        event.preventDefault();
+        box.checked = !box.checked;
+        updateSelection();
+      }
+    }
+  });
+
+  // Double-clicking a group's name opens its rename form.
+  document.addEventListener("dblclick", function (event) {
+    var t = event.target;
+    var heading = t && t.closest ? t.closest(".column-title") : null;
+    if (heading && canEdit()) {
+      showRename(columnOf(heading));
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t && t.matches && t.matches(".card-select")) {
+      updateSelection();
+    }
+  });
+
+  // Escape closes an open menu, the history drawer or the rename form, and
+  // gives focus back to what opened it. (Dialogs close on Escape by
+  // themselves.)
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !board()) {
+      return;
+    }
+    var t = event.target;
+    var rename = t && t.closest ? t.closest(".rename-form") : null;
+    if (rename) {
+      event.preventDefault();
+      hideRename(columnOf(rename));
+      return;
+    }
+    var menu = t && t.closest ? t.closest("details.menu[open]") : null;
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+      return;
+    }
+    var history = byId("history");
+    if (history && history.open && history.contains(t)) {
+      history.open = false;
+      history.querySelector("summary").focus();
+    }
+  });
+
+  // ---- Search box ----------------------------------------------------------
+
+  // The search form is a plain GET form, so Enter works without script.
+  // With htmx the box searches as one types; Enter searches at once (the
+  // browser's "search" event) instead of loading the page again.
+  var lastSearchAt = 0;
+  document.addEventListener(
+    "search",
+    function (event) {
+      if (event.target && event.target.closest && event.target.closest("[data-search-form]")) {
+        lastSearchAt = Date.now();
+      }
+    },
+    true
+  );
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!window.htmx || !form.matches || !form.matches("[data-search-form]")) {
+      return;
+    }
+    event.preventDefault();
+    var input = form.querySelector('input[name="q"]');
+    var submittedAt = Date.now();
+    window.setTimeout(function () {
+      // Browsers that fired no "search" event (or a click on the button).
+      if (lastSearchAt < submittedAt - 50) {
+        window.htmx.trigger(input, "search");
+      }
+    }, 0);
+  });
+
+  // ---- Start ---------------------------------------------------------------
+
+  function start() {
+    if (!window.htmx) {
+      return;
+    }
+    window.htmx.onLoad(function (elt) {
+      initLists(elt);
+      nameCreateList(elt);
+      if (board()) {
+        updateSelection();
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

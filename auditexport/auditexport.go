@@ -1,0 +1,433 @@
+// Package auditexport writes audit events as CSV or NDJSON, streaming, with
+// one stable column set shared by the console's export and the command line.
+//
+// The columns, in order (CSV header and NDJSON keys alike):
+//
+//	id                 event number, an integer
+//	time               when it was recorded: RFC 3339, UTC, always six fractional digits
+//	                   (2026-11-24T09:30:00.000001Z)
+//	actor              staff member's name as of then ("cli:<os user>" for the command line)
+//	actor_role         viewer, agent, auditor or admin ("" for the command line)
+//	client_ip          client address
+//	user_agent         client's User-Agent
+//	request_id         the server's request ID
+//	client_request_id  the client's own X-Request-Id, if it sent one
+//	action             namespaced action, such as group.rename
+//	subject_user       the end user whose data was read or changed ("" when none)
+//	group_names        JSON array of strings
+//	conversation_ids   JSON array of strings
+//	ticket             ticket or reason given
+//	outcome            ok, partial, failed, pending or unknown
+//	result_code        integer, 0 when ok
+//	results            JSON array of per-conversation results
+//	message            what was refused or went wrong, or a summary
+//	before             JSON array of group states before the change
+//	after              JSON array of group states after it
+//	detail             JSON object of action-specific strings
+//	duration_us        how long it took, in microseconds
+//	prev_hash          hex SHA-256 of the previous event ("" for the first)
+//	hash               hex SHA-256 of this event
+//
+// An empty list is [] and an empty detail {}, never null. In CSV every value is
+// a text field (UTF-8, no byte-order mark, RFC 4180 quoting via encoding/csv,
+// lines ending in \n), the JSON columns holding JSON text. In NDJSON each event
+// is one JSON object on one line, id, result_code and duration_us as numbers
+// and the JSON columns as JSON values.
+package auditexport
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/convdesk/convdesk"
+)
+
+// Columns is the stable column set, in order.
+var Columns = []string{
+	"id", "time", "actor", "actor_role", "client_ip", "user_agent", "request_id", "client_request_id",
+	"action", "subject_user", "group_names", "conversation_ids", "ticket", "outcome", "result_code",
+	"results", "message", "before", "after", "detail", "duration_us", "prev_hash", "hash",
+}
+
+// TimeLayout is how the time column is written.
+const TimeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// Format is an export format.
+type Format string
+
+// The export formats.
+const (
+	CSV    Format = "csv"
+	NDJSON Format = "ndjson"
+)
+
+// ParseFormat reads a format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case CSV, NDJSON:
+		return f, nil
+	}
+	return "", convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "%q is not an export format; use csv or ndjson.", s)
+}
+
+// ContentType is the MIME type of an export in f.
+func (f Format) ContentType() string {
+	if f == NDJSON {
+		return "application/x-ndjson; charset=utf-8"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// Record is one event in its exported form. The JSON fields hold JSON text as
+// stored, so an export writes them through without decoding them; a database
+// adapter fills a Record straight from its columns.
+type Record struct {
+	ID              int64
+	TimeMicros      int64 // Unix microseconds, UTC
+	Actor           string
+	ActorRole       string
+	ClientIP        string
+	UserAgent       string
+	RequestID       string
+	ClientRequestID string
+	Action          string
+	SubjectUser     string
+	GroupNames      string // JSON array
+	ConversationIDs string // JSON array
+	Ticket          string
+	Outcome         string
+	ResultCode      int64
+	Results         string // JSON array
+	Message         string
+	Before          string // JSON array
+	After           string // JSON array
+	Detail          string // JSON object
+	DurationMicros  int64
+	PrevHash        string
+	Hash            string
+}
+
+// RecordOf returns the exported form of e.
+func RecordOf(e *convdesk.AuditEvent) Record {
+	return Record{
+		ID: e.ID, TimeMicros: e.Time.UnixMicro(), Actor: e.ActorName, ActorRole: string(e.ActorRole),
+		ClientIP: e.ClientIP, UserAgent: e.UserAgent, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID,
+		Action: string(e.Action), SubjectUser: e.SubjectUser, GroupNames: jsonText(e.GroupNames),
+		ConversationIDs: jsonText(e.ConversationIDs), Ticket: e.Ticket, Outcome: string(e.Outcome),
+		ResultCode: int64(e.ResultCode), Results: jsonText(e.Results), Message: e.Message,
+		Before: jsonText(e.Before), After: jsonText(e.After), Detail: jsonText(e.Detail),
+		DurationMicros: e.Duration.Microseconds(), PrevHash: e.PrevHash, Hash: e.Hash,
+	}
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every field of an event is a plain value; Marshal cannot fail on them.
+		panic("auditexport: encode: " + err.Error())
+	}
+	return string(b)
+}
+
+// emptyArray and emptyObject replace a stored null.
+func emptyArray(s string) string {
+	if s == "null" || s == "" {
+		return "[]"
+	}
+	return s
+}
+
+func emptyObject(s string) string {
+	if s == "null" || s == "" {
+		return "{}"
+	}
+	return s
+}
+
+// Writer writes records in one format. Call Flush at the end.
+type Writer struct {
+	format Format
+	out    io.Writer     // where lines go
+	buf    *bufio.Writer // out, when the Writer buffers; nil otherwise
+	csv    *csv.Writer
+	fields []string
+	line   []byte
+	rows   int64
+}
+
+// writerBuffer is the output buffer's size: large enough that a streamed
+// export makes few writes.
+const writerBuffer = 64 << 10
+
+// NewWriter returns a buffered writer of a whole export in f to w: a CSV
+// export starts with the header row.
+func NewWriter(w io.Writer, f Format) (*Writer, error) {
+	buf := bufio.NewWriterSize(w, writerBuffer)
+	ew, err := newWriter(buf, f)
+	if err != nil {
+		return nil, err
+	}
+	ew.buf = buf
+	if _, err := buf.Write(Header(f)); err != nil {
+		return nil, err
+	}
+	return ew, nil
+}
+
+// NewPartWriter returns a writer of part of an export in f: its records
+// only, without the header. Parts written in order after Header(f) make a
+// whole export, so that parts can be encoded in parallel. It does not buffer:
+// give it a buffer, such as a bytes.Buffer.
+func NewPartWriter(w io.Writer, f Format) (*Writer, error) {
+	return newWriter(w, f)
+}
+
+func newWriter(w io.Writer, f Format) (*Writer, error) {
+	if _, err := ParseFormat(string(f)); err != nil {
+		return nil, err
+	}
+	ew := &Writer{format: f, out: w}
+	if f == CSV {
+		ew.csv = csv.NewWriter(w)
+		ew.fields = make([]string, len(Columns))
+	}
+	return ew, nil
+}
+
+// Header returns what an export in f starts with: the header row for CSV,
+// nothing for NDJSON.
+func Header(f Format) []byte {
+	if f != CSV {
+		return nil
+	}
+	return []byte(strings.Join(Columns, ",") + "\n")
+}
+
+// Rows returns how many records were written.
+func (w *Writer) Rows() int64 { return w.rows }
+
+// Write writes one record.
+func (w *Writer) Write(r *Record) error {
+	w.rows++
+	if w.format == CSV {
+		return w.writeCSV(r)
+	}
+	return w.writeNDJSON(r)
+}
+
+// WriteEvent writes one event.
+func (w *Writer) WriteEvent(e *convdesk.AuditEvent) error {
+	r := RecordOf(e)
+	return w.Write(&r)
+}
+
+// Flush writes out what is buffered and reports any earlier write error.
+func (w *Writer) Flush() error {
+	if w.csv != nil {
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil {
+			return err
+		}
+	}
+	if w.buf != nil {
+		return w.buf.Flush()
+	}
+	return nil
+}
+
+func (w *Writer) writeCSV(r *Record) error {
+	f := w.fields
+	f[0] = strconv.FormatInt(r.ID, 10)
+	f[1] = formatTime(r.TimeMicros)
+	f[2], f[3], f[4], f[5], f[6], f[7] = r.Actor, r.ActorRole, r.ClientIP, r.UserAgent, r.RequestID, r.ClientRequestID
+	f[8], f[9] = r.Action, r.SubjectUser
+	f[10], f[11] = emptyArray(r.GroupNames), emptyArray(r.ConversationIDs)
+	f[12], f[13] = r.Ticket, r.Outcome
+	f[14] = strconv.FormatInt(r.ResultCode, 10)
+	f[15], f[16] = emptyArray(r.Results), r.Message
+	f[17], f[18], f[19] = emptyArray(r.Before), emptyArray(r.After), emptyObject(r.Detail)
+	f[20] = strconv.FormatInt(r.DurationMicros, 10)
+	f[21], f[22] = r.PrevHash, r.Hash
+	return w.csv.Write(f)
+}
+
+func formatTime(micros int64) string {
+	var buf [32]byte
+	return string(appendTime(buf[:0], micros))
+}
+
+// appendTime appends micros as TimeLayout does, without time.Format's
+// general layout parsing, which costs more than the rest of a CSV row.
+func appendTime(b []byte, micros int64) []byte {
+	t := time.UnixMicro(micros).UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1000, 6)
+	return append(b, 'Z')
+}
+
+// appendDigits appends n (>= 0) zero-padded to width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [8]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
+}
+
+// writeNDJSON builds the line by hand: encoding/json would allocate a map or a
+// struct per event and re-encode JSON columns that are already JSON.
+func (w *Writer) writeNDJSON(r *Record) error {
+	b := w.line[:0]
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, r.ID, 10)
+	b = append(b, `,"time":"`...)
+	b = appendTime(b, r.TimeMicros)
+	b = append(b, '"')
+	b = appendStringField(b, "actor", r.Actor)
+	b = appendStringField(b, "actor_role", r.ActorRole)
+	b = appendStringField(b, "client_ip", r.ClientIP)
+	b = appendStringField(b, "user_agent", r.UserAgent)
+	b = appendStringField(b, "request_id", r.RequestID)
+	b = appendStringField(b, "client_request_id", r.ClientRequestID)
+	b = appendStringField(b, "action", r.Action)
+	b = appendStringField(b, "subject_user", r.SubjectUser)
+	b = appendJSONField(b, "group_names", emptyArray(r.GroupNames))
+	b = appendJSONField(b, "conversation_ids", emptyArray(r.ConversationIDs))
+	b = appendStringField(b, "ticket", r.Ticket)
+	b = appendStringField(b, "outcome", r.Outcome)
+	b = append(b, `,"result_code":`...)
+	b = strconv.AppendInt(b, r.ResultCode, 10)
+	b = appendJSONField(b, "results", emptyArray(r.Results))
+	b = appendStringField(b, "message", r.Message)
+	b = appendJSONField(b, "before", emptyArray(r.Before))
+	b = appendJSONField(b, "after", emptyArray(r.After))
+	b = appendJSONField(b, "detail", emptyObject(r.Detail))
+	b = append(b, `,"duration_us":`...)
+	b = strconv.AppendInt(b, r.DurationMicros, 10)
+	b = appendStringField(b, "prev_hash", r.PrevHash)
+	b = appendStringField(b, "hash", r.Hash)
+	b = append(b, "}\n"...)
+	w.line = b
+	_, err := w.out.Write(b)
+	return err
+}
+
+func appendStringField(b []byte, key, val string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendString(b, val)
+}
+
+// appendJSONField writes raw JSON text through. Text that is not valid JSON (a
+// column altered behind the triggers, say) is written as a JSON string instead,
+// so every line stays one valid JSON object; the verifier is what reports
+// the alteration.
+func appendJSONField(b []byte, key, raw string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	if !validJSON(raw) {
+		return appendString(b, raw)
+	}
+	return append(b, raw...)
+}
+
+// validJSON is json.Valid without converting the string.
+func validJSON(s string) bool {
+	return json.Valid([]byte(s))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping as encoding/json does:
+// quotes, backslashes, control characters, <, > and & (so the text is inert
+// if pasted into HTML), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// WriteAll writes every record that each yields to w in format f, flushing at
+// the end, and returns how many were written.
+func WriteAll(w io.Writer, f Format, each func(yield func(*Record) error) error) (int64, error) {
+	ew, err := NewWriter(w, f)
+	if err != nil {
+		return 0, err
+	}
+	err = each(ew.Write)
+	if ferr := ew.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return ew.Rows(), fmt.Errorf("export: %w", err)
+	}
+	return ew.Rows(), nil
+}

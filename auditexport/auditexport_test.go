@@ -1,0 +1,316 @@
+package auditexport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convdesk/convdesk"
+)
+
+// trickyEvents are events whose values need escaping in CSV and JSON.
+func trickyEvents() []*convdesk.AuditEvent {
+	at := time.Date(2026, 11, 24, 9, 30, 0, 1000, time.UTC)
+	a := convdesk.Attribution{
+		Actor:     convdesk.Actor{StaffID: 2, Name: "li.wei, agent", Role: convdesk.RoleAgent},
+		ClientIP:  "10.0.0.1",
+		UserAgent: `Mozilla/5.0 "quoted"`,
+		RequestID: "req-1",
+		Ticket:    "TCK-12",
+	}
+	e1 := convdesk.NewAuditEvent(a, convdesk.ActionConversationMove, "alice")
+	e1.ID, e1.Time = 7, at
+	e1.GroupNames = []string{"产品体验", `say "hi", then go`, "<script>alert(1)</script>"}
+	e1.ConversationIDs = []convdesk.ConversationID{"c2c_bob", "group_@TGS#2AB"}
+	e1.Before = []convdesk.GroupState{{Name: "产品体验", Exists: true, Conversations: []convdesk.ConversationID{"c2c_bob"}}}
+	e1.After = []convdesk.GroupState{{Name: "产品体验", Exists: true}}
+	e1.Results = []convdesk.OperationResult{{ConversationID: "c2c_bob"}}
+	e1.Message = "line one\nline two, with a comma and a \"quote\" and 产品体验 <b>&</b>"
+	e1.Detail = map[string]string{"note": "tab\there", "sep": "\u2028"}
+	e1.Duration = 1234 * time.Microsecond
+	e1.PrevHash, e1.Hash = strings.Repeat("a", 64), strings.Repeat("b", 64)
+
+	e2 := convdesk.NewAuditEvent(convdesk.Attribution{Actor: convdesk.Actor{Name: "cli:root"}}, convdesk.ActionAuditExport, "")
+	e2.ID, e2.Time = 8, at.Add(time.Second)
+	e2.Outcome, e2.ResultCode = convdesk.OutcomeFailed, 50002
+	e2.Message = " leading space, trailing\r\n"
+	return []*convdesk.AuditEvent{e1, e2}
+}
+
+func export(t *testing.T, f Format, evs []*convdesk.AuditEvent) string {
+	t.Helper()
+	var out bytes.Buffer
+	n, err := WriteAll(&out, f, func(yield func(*Record) error) error {
+		for _, e := range evs {
+			r := RecordOf(e)
+			if err := yield(&r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(evs)) {
+		t.Fatalf("wrote %d rows, want %d", n, len(evs))
+	}
+	return out.String()
+}
+
+// wantValues are an event's exported values as text, column by column.
+func wantValues(t *testing.T, e *convdesk.AuditEvent) map[string]string {
+	t.Helper()
+	j := func(v any, empty string) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) == "null" {
+			return empty
+		}
+		return string(b)
+	}
+	return map[string]string{
+		"id": "7", "time": e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		"actor": e.ActorName, "actor_role": string(e.ActorRole), "client_ip": e.ClientIP, "user_agent": e.UserAgent,
+		"request_id": e.RequestID, "client_request_id": e.ClientRequestID, "action": string(e.Action),
+		"subject_user": e.SubjectUser, "group_names": j(e.GroupNames, "[]"), "conversation_ids": j(e.ConversationIDs, "[]"),
+		"ticket": e.Ticket, "outcome": string(e.Outcome), "result_code": "0", "results": j(e.Results, "[]"),
+		"message": e.Message, "before": j(e.Before, "[]"), "after": j(e.After, "[]"), "detail": j(e.Detail, "{}"),
+		"duration_us": "1234", "prev_hash": e.PrevHash, "hash": e.Hash,
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	evs := trickyEvents()
+	out := export(t, CSV, evs)
+	if strings.HasPrefix(out, "\uFEFF") {
+		t.Fatal("CSV starts with a byte-order mark")
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("the export is not valid CSV: %v\n%s", err, out)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("got %d records, want header and 2 rows", len(recs))
+	}
+	if !reflect.DeepEqual(recs[0], Columns) {
+		t.Fatalf("header = %q", recs[0])
+	}
+	t.Run("ExactValues", func(t *testing.T) {
+		want := wantValues(t, evs[0])
+		for i, col := range Columns {
+			if got := recs[1][i]; got != want[col] {
+				t.Errorf("%s = %q, want %q", col, got, want[col])
+			}
+		}
+	})
+	t.Run("JSONColumnsDecode", func(t *testing.T) {
+		var names []string
+		if err := json.Unmarshal([]byte(recs[1][10]), &names); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(names, evs[0].GroupNames) {
+			t.Fatalf("group_names = %q, want %q", names, evs[0].GroupNames)
+		}
+	})
+	t.Run("EmptyListsAndDetail", func(t *testing.T) {
+		row := recs[2]
+		for i, col := range Columns {
+			switch col {
+			case "group_names", "conversation_ids", "results", "before", "after":
+				if row[i] != "[]" {
+					t.Errorf("%s = %q, want []", col, row[i])
+				}
+			case "detail":
+				if row[i] != "{}" {
+					t.Errorf("detail = %q, want {}", row[i])
+				}
+			}
+		}
+		// encoding/csv reads a quoted \r\n back as \n; the rest is kept.
+		if got, want := row[16], " leading space, trailing\n"; got != want {
+			t.Errorf("message = %q, want %q", got, want)
+		}
+		if row[13] != "failed" || row[14] != "50002" || row[3] != "" {
+			t.Errorf("outcome, code, role = %q %q %q", row[13], row[14], row[3])
+		}
+	})
+	t.Run("HeaderOnlyWhenEmpty", func(t *testing.T) {
+		if got, want := export(t, CSV, nil), strings.Join(Columns, ",")+"\n"; got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	})
+}
+
+func TestWriteNDJSON(t *testing.T) {
+	evs := trickyEvents()
+	out := export(t, NDJSON, evs)
+	if !strings.HasSuffix(out, "\n") {
+		t.Fatal("the last line does not end in a newline")
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d lines, want 2:\n%s", len(lines), out)
+	}
+	for i, line := range lines {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v\n%s", i+1, err, line)
+		}
+		if len(obj) != len(Columns) {
+			t.Fatalf("line %d has %d keys, want %d", i+1, len(obj), len(Columns))
+		}
+		// Keys come in column order.
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.Token()
+		for _, col := range Columns {
+			tok, err := dec.Token()
+			if err != nil || tok != col {
+				t.Fatalf("line %d: key %v (%v), want %q", i+1, tok, err, col)
+			}
+			var skip json.RawMessage
+			dec.Decode(&skip)
+		}
+	}
+	t.Run("ExactValues", func(t *testing.T) {
+		want := wantValues(t, evs[0])
+		var obj map[string]json.RawMessage
+		json.Unmarshal([]byte(lines[0]), &obj)
+		for _, col := range Columns {
+			var got string
+			switch col {
+			case "id", "result_code", "duration_us", "group_names", "conversation_ids", "results", "before", "after", "detail":
+				var v any
+				if err := json.Unmarshal(obj[col], &v); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(v)
+				var w any
+				json.Unmarshal([]byte(want[col]), &w)
+				wb, _ := json.Marshal(w)
+				got, want[col] = string(b), string(wb)
+			default:
+				if err := json.Unmarshal(obj[col], &got); err != nil {
+					t.Fatalf("%s: %v", col, err)
+				}
+			}
+			if got != want[col] {
+				t.Errorf("%s = %q, want %q", col, got, want[col])
+			}
+		}
+	})
+	t.Run("ScriptIsInert", func(t *testing.T) {
+		if strings.Contains(out, "<script>") || strings.Contains(out, "\u2028") {
+			t.Fatal("markup or a line separator went out unescaped")
+		}
+	})
+	t.Run("AlteredJSONColumnStaysValid", func(t *testing.T) {
+		r := RecordOf(evs[0])
+		r.GroupNames = `["broken`
+		var out bytes.Buffer
+		w, _ := NewWriter(&out, NDJSON)
+		w.Write(&r)
+		w.Flush()
+		var obj struct {
+			GroupNames string `json:"group_names"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &obj); err != nil || obj.GroupNames != `["broken` {
+			t.Fatalf("got %+v, %v from %s", obj, err, out.String())
+		}
+	})
+	t.Run("EmptyWhenNoRows", func(t *testing.T) {
+		if got := export(t, NDJSON, nil); got != "" {
+			t.Fatalf("got %q", got)
+		}
+	})
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", `q"uote`, `back\slash`, "ctl\x00\x01\x1f\x7f", "nl\n\r\t", "<>&", "产品体验 🌸",
+		"bad \xff utf8 \xe4\xba", "\u2028\u2029", strings.Repeat("x", 300) + "\"",
+	} {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"csv", "ndjson"} {
+		if f, err := ParseFormat(s); err != nil || string(f) != s {
+			t.Errorf("%s: %v %v", s, f, err)
+		}
+	}
+	if _, err := ParseFormat("xlsx"); convdesk.KindOf(err) != convdesk.EInvalid {
+		t.Errorf("xlsx: %v", err)
+	}
+	if _, err := NewWriter(&bytes.Buffer{}, "xml"); err == nil {
+		t.Error("NewWriter took an unknown format")
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteAllReportsWriteErrors(t *testing.T) {
+	evs := trickyEvents()
+	_, err := WriteAll(bufio.NewWriterSize(failingWriter{}, 16), NDJSON, func(yield func(*Record) error) error {
+		r := RecordOf(evs[0])
+		return yield(&r)
+	})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAppendTimeMatchesLayout(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 24, 9, 30, 0, 1000, time.UTC),
+		time.Date(1999, 1, 2, 3, 4, 5, 999999000, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 0, time.FixedZone("CST", 8*3600)),
+		time.Unix(0, 0),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		want := at.UTC().Format(TimeLayout)
+		if got := string(appendTime(nil, at.UnixMicro())); got != want {
+			t.Errorf("appendTime(%v) = %s, want %s", at, got, want)
+		}
+	}
+}
+
+func TestPartsMakeTheWhole(t *testing.T) {
+	evs := trickyEvents()
+	for _, f := range []Format{CSV, NDJSON} {
+		whole := export(t, f, evs)
+		var parts bytes.Buffer
+		parts.Write(Header(f))
+		for _, e := range evs {
+			var part bytes.Buffer
+			w, err := NewPartWriter(&part, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteEvent(e); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			parts.Write(part.Bytes())
+		}
+		if parts.String() != whole {
+			t.Errorf("%s: parts make\n%s\nwant\n%s", f, parts.String(), whole)
+		}
+	}
+}

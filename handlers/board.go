@@ -1,0 +1,545 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/views"
+	"github.com/labstack/echo/v4"
+)
+
+// Board serves the find-a-user page and end users' boards: the page, its
+// columns and their pages, the history drawer, and the audited edits
+// (board_edit.go). Groups are addressed by their stable ID in form fields,
+// conversations (whose IDs may hold '#' and '@') only in form fields, never
+// in paths.
+type Board struct {
+	s *Server
+}
+
+// Routes declares the board's routes, each with its least access. Edits and
+// reveals name their audit action, so a refused attempt is recorded.
+func (h *Board) Routes(r *Router) {
+	r.GET("/users", "users.search", AccessViewer, h.Search)
+	r.GET("/users/:id", "users.board", AccessViewer, h.Board)
+	r.GET("/users/:id/columns", "users.board.columns", AccessViewer, h.Columns)
+	r.GET("/users/:id/column", "users.board.column", AccessViewer, h.Column)
+	r.GET("/users/:id/history", "users.board.history", AccessViewer, h.History)
+	r.POST("/users/:id/move", "users.board.move", AccessAgent, h.Move, Audited(convdesk.ActionConversationMove))
+	r.POST("/users/:id/add", "users.board.add", AccessAgent, h.Add, Audited(convdesk.ActionConversationAdd))
+	r.POST("/users/:id/remove", "users.board.remove", AccessAgent, h.Remove, Audited(convdesk.ActionConversationRemove))
+	r.POST("/users/:id/groups", "users.board.create", AccessAgent, h.Create, Audited(convdesk.ActionGroupCreate))
+	r.POST("/users/:id/rename", "users.board.rename", AccessAgent, h.Rename, Audited(convdesk.ActionGroupRename))
+	r.POST("/users/:id/delete", "users.board.delete", AccessAgent, h.Delete, Audited(convdesk.ActionGroupDelete))
+	r.POST("/users/:id/reveal", "users.board.reveal", AccessAgent, h.Reveal, Audited(convdesk.ActionConversationReveal))
+}
+
+// filterInput is the board's filter form (with the ticket field), from a
+// query string or a form body.
+type filterInput struct {
+	Type   string `query:"type" form:"type"`
+	Mark   string `query:"mark" form:"mark"`
+	Text   string `query:"text" form:"text"`
+	Ticket string `query:"ticket" form:"ticket"`
+}
+
+// active reports whether a filter narrows the columns.
+func (f filterInput) active() bool {
+	return f.Type != "" || f.Mark != "" || strings.TrimSpace(f.Text) != ""
+}
+
+// addTo puts the filters (not the ticket) into q, leaving out empty ones.
+func (f filterInput) addTo(q url.Values) {
+	for k, v := range map[string]string{"type": f.Type, "mark": f.Mark, "text": strings.TrimSpace(f.Text)} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+}
+
+// filter turns the form into the domain's listing filter.
+func (f filterInput) filter() (convdesk.ConversationFilter, error) {
+	var cf convdesk.ConversationFilter
+	switch f.Type {
+	case "":
+	case "c2c":
+		cf.Type = convdesk.ConversationC2C
+	case "group":
+		cf.Type = convdesk.ConversationGroup
+	default:
+		return cf, convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The conversation type filter is not valid.")
+	}
+	marks := map[string]convdesk.Mark{"star": convdesk.MarkStar, "unread": convdesk.MarkUnread, "fold": convdesk.MarkFold, "hide": convdesk.MarkHide}
+	switch m, ok := marks[f.Mark]; {
+	case f.Mark == "":
+	case f.Mark == "none":
+		cf.Mark = convdesk.MarkFilter{Kind: convdesk.NoMark}
+	case ok:
+		cf.Mark = convdesk.MarkFilter{Kind: convdesk.WithMark, Mark: m}
+	default:
+		return cf, convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The mark filter is not valid.")
+	}
+	cf.Text = strings.TrimSpace(f.Text)
+	return cf, nil
+}
+
+// boardInput is a request for a board or its columns.
+type boardInput struct {
+	UserID  string `param:"id"`
+	Filters filterInput
+}
+
+// columnsInput asks for every column again; Shown says how many cards each
+// column showed ("g12:35"), so a refresh keeps them.
+type columnsInput struct {
+	Board boardInput
+	Shown []string `query:"shown"`
+}
+
+// columnInput asks for the next page of one column.
+type columnInput struct {
+	UserID  string `param:"id"`
+	Group   int64  `query:"group"`
+	Cursor  string `query:"cursor"`
+	Filters filterInput
+}
+
+// historyInput asks for a page of the user's audit events.
+type historyInput struct {
+	UserID string `param:"id"`
+	Before int64  `query:"before"`
+}
+
+// searchInput is the search box.
+type searchInput struct {
+	Query string `query:"q"`
+}
+
+// pathUserID reads the user ID from the path. IDs are letters, digits and
+// _ - . @, which travel unescaped; an escaped form is decoded all the same.
+func pathUserID(raw string) (string, error) {
+	id, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The user ID in the address is not valid.")
+	}
+	if err := convdesk.ValidateUserID(id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Search renders the find-a-user page, or just its results for htmx. Every
+// query that runs is audited as user.search with the query and the number
+// of users found.
+func (h *Board) Search(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in searchInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	q := strings.TrimSpace(in.Query)
+	caps := h.s.groups.Capabilities()
+	res := views.SearchResultsVM{Query: q, Limit: convdesk.UserSearchLimit}
+	status := http.StatusOK
+	if q != "" {
+		users, err := h.s.groups.SearchUsers(ctx, q, convdesk.UserSearchLimit)
+		switch {
+		case convdesk.KindOf(err) == convdesk.EInvalid:
+			res.Error, status = convdesk.MessageOf(err), http.StatusUnprocessableEntity
+		case err != nil:
+			return err
+		default:
+			ev := convdesk.NewAuditEvent(Attribution(c, ""), convdesk.ActionUserSearch, "")
+			ev.Detail = map[string]string{"query": q, "results": strconv.Itoa(len(users))}
+			if len(users) == 1 {
+				ev.SubjectUser = users[0].ID
+			}
+			if err := h.s.audit.Append(ctx, ev); err != nil {
+				return err
+			}
+			res.Searched = true
+			res.Limited = len(users) >= convdesk.UserSearchLimit
+			for _, u := range users {
+				name := displayName(u.Nickname, u.ID)
+				res.Users = append(res.Users, views.UserRowVM{
+					ID: u.ID, Nickname: name, AvatarURL: safeAvatar(h.s.echo, u.FaceURL, name),
+					BoardURL: h.s.echo.Reverse("users.board", u.ID), GroupCount: u.GroupCount, ConversationCount: u.ConversationCount,
+				})
+			}
+		}
+	}
+	if IsFragmentRequest(c.Request()) {
+		return Render(c, status, views.SearchResults(res), nil)
+	}
+	recent, err := h.recent(c)
+	if err != nil {
+		return err
+	}
+	vm := views.SearchPageVM{
+		Layout: h.s.layout(c, views.T(ctx, "search.title")),
+		Form: views.SearchFormVM{
+			URL: h.s.echo.Reverse("users.search"), Query: in.Query, NicknameSearch: caps.NicknameSearch,
+		},
+		Results: res,
+		Recent:  recent,
+	}
+	return Render(c, status, views.SearchPage(vm), nil)
+}
+
+// recent lists the boards the signed-in staff member opened last, newest
+// first, one entry per user, from the audit trail (so it survives restarts
+// and is exactly what was recorded).
+func (h *Board) recent(c echo.Context) ([]views.RecentUserVM, error) {
+	ctx := c.Request().Context()
+	actor, ok := ActorOf(c)
+	if !ok || actor.Name == "" {
+		return nil, nil
+	}
+	events, err := h.s.audit.Query(ctx, convdesk.AuditQuery{
+		Actor: actor.Name, Actions: []convdesk.Action{convdesk.ActionBoardView}, Outcome: convdesk.OutcomeOK, Limit: 200,
+	})
+	if err != nil {
+		return nil, err
+	}
+	times := newTimeFormatter(ctx, h.s.now(), Location(c))
+	seen := map[string]bool{}
+	var out []views.RecentUserVM
+	for _, ev := range events {
+		if seen[ev.SubjectUser] || ev.SubjectUser == "" {
+			continue
+		}
+		seen[ev.SubjectUser] = true
+		u, err := h.s.groups.GetUser(ctx, ev.SubjectUser)
+		if convdesk.KindOf(err) == convdesk.ENotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := displayName(u.Nickname, u.ID)
+		out = append(out, views.RecentUserVM{
+			ID: u.ID, Nickname: name, AvatarURL: safeAvatar(h.s.echo, u.FaceURL, name),
+			BoardURL: h.s.echo.Reverse("users.board", u.ID), Opened: times.vm(ev.Time), Ticket: ev.Ticket,
+		})
+		if len(out) == recentLimit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// safeAvatar is builder.avatar for pages without a board.
+func safeAvatar(e *echo.Echo, faceURL, name string) string {
+	return (&builder{e: e}).avatar(faceURL, name)
+}
+
+// Board renders a user's board: the page, or for htmx the board alone.
+// Opening a board is audited as board.view, with the ticket, once per load;
+// its parts (columns, pages, history) are fetched without further events.
+func (h *Board) Board(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in boardInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	userID, err := pathUserID(in.UserID)
+	if err != nil {
+		return err
+	}
+	f, err := in.Filters.filter()
+	if err != nil {
+		return err
+	}
+	board, err := h.s.groups.LoadBoard(ctx, userID)
+	if err != nil {
+		if convdesk.KindOf(err) == convdesk.ENotFound {
+			// Looking up users who do not exist is recorded too: it is how
+			// someone probing for IDs shows in the trail.
+			ev := convdesk.NewAuditEvent(Attribution(c, in.Filters.Ticket), convdesk.ActionBoardView, userID)
+			ev.Fail(err)
+			if aerr := h.s.audit.Append(ctx, ev); aerr != nil {
+				return aerr
+			}
+		}
+		return err
+	}
+	// The view is recorded (durably: the audit log commits with a full
+	// sync) while the columns are read, so the sync does not add to the
+	// page's time; nothing is shown unless both succeed. (Should a listing
+	// fail after the record committed, the trail holds a view whose page
+	// was an error: a record of an attempt, never a read without one.)
+	ev := convdesk.NewAuditEvent(Attribution(c, in.Filters.Ticket), convdesk.ActionBoardView, userID)
+	if fi := in.Filters; fi.active() {
+		ev.Detail = map[string]string{"type": fi.Type, "mark": fi.Mark, "text": boundUTF8(strings.TrimSpace(fi.Text), 64)}
+	}
+	recorded := make(chan error, 1)
+	go func() { recorded <- recovered(func() error { return h.s.audit.Append(ctx, ev) }) }()
+	cols, err := h.loadColumns(ctx, board, f, nil)
+	var vm views.BoardVM
+	if err == nil {
+		vm = h.newBuilder(c, userID).board(boardView{board: board, columns: cols, filters: in.Filters})
+	}
+	if aerr := <-recorded; aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		return err
+	}
+	if IsFragmentRequest(c.Request()) {
+		return Render(c, http.StatusOK, views.BoardContent(vm), nil)
+	}
+	page := views.BoardPageVM{
+		Layout: h.s.layout(c, views.T(ctx, "board.page_title", "Name", vm.User.Nickname)),
+		Board:  vm,
+	}
+	return Render(c, http.StatusOK, views.BoardPage(page), nil)
+}
+
+// Columns re-renders every column (and the header's counters and version)
+// for new filters, or to show the server's state after a failed request.
+// Without htmx it sends the browser to the board page with the filters.
+func (h *Board) Columns(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in columnsInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	userID, err := pathUserID(in.Board.UserID)
+	if err != nil {
+		return err
+	}
+	fi := in.Board.Filters
+	if !IsFragmentRequest(c.Request()) {
+		q := url.Values{}
+		fi.addTo(q)
+		if fi.Ticket != "" {
+			q.Set("ticket", fi.Ticket)
+		}
+		target := h.s.echo.Reverse("users.board", userID)
+		if len(q) > 0 {
+			target += "?" + q.Encode()
+		}
+		return Redirect(c, target)
+	}
+	f, err := fi.filter()
+	if err != nil {
+		return err
+	}
+	board, err := h.s.groups.LoadBoard(ctx, userID)
+	if err != nil {
+		return err
+	}
+	cols, err := h.loadColumns(ctx, board, f, parseDepths(in.Shown))
+	if err != nil {
+		return err
+	}
+	b := h.newBuilder(c, userID)
+	vm := b.board(boardView{board: board, columns: cols, filters: fi})
+	return Render(c, http.StatusOK, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: true}), nil)
+}
+
+// Column renders one column: without a cursor the whole column (a shell
+// loading its cards as it scrolls into view), with one the next page of its
+// cards and its new "load more" button. Without htmx it sends the browser to
+// the board.
+func (h *Board) Column(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in columnInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	userID, err := pathUserID(in.UserID)
+	if err != nil {
+		return err
+	}
+	if !IsFragmentRequest(c.Request()) {
+		return Redirect(c, h.s.echo.Reverse("users.board", userID))
+	}
+	f, err := in.Filters.filter()
+	if err != nil {
+		return err
+	}
+	cursor, err := convdesk.ParseCursor(in.Cursor)
+	if err != nil {
+		return err
+	}
+	board, err := h.s.groups.LoadBoard(ctx, userID)
+	if err != nil {
+		return err
+	}
+	g := convdesk.GroupID(in.Group)
+	var group convdesk.Group
+	if g != 0 {
+		var ok bool
+		if group, ok = board.Group(g); !ok {
+			return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "%s", views.T(ctx, "board.error.group_gone"))
+		}
+	}
+	page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g), cursor, boardPageSize)
+	if err != nil {
+		return err
+	}
+	b := h.newBuilder(c, userID)
+	b.useBoard(board)
+	col := b.column(board, column{group: group, page: page}, in.Filters, nil)
+	if cursor.IsStart() {
+		return Render(c, http.StatusOK, views.GroupColumn(col, false), nil)
+	}
+	return Render(c, http.StatusOK, views.ColumnPage(views.ColumnPageVM{Column: col}), nil)
+}
+
+// History renders a page of the user's audit events, newest first, paged by
+// event ID: the drawer's content for htmx, a page of its own otherwise.
+func (h *Board) History(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in historyInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	userID, err := pathUserID(in.UserID)
+	if err != nil {
+		return err
+	}
+	if in.Before < 0 {
+		return convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The history position is not valid.")
+	}
+	events, err := h.s.audit.Query(ctx, convdesk.AuditQuery{SubjectUser: userID, BeforeID: in.Before, Limit: historyPageSize + 1})
+	if err != nil {
+		return err
+	}
+	b := h.newBuilder(c, userID)
+	vm := b.history(events, in.Before == 0)
+	if IsFragmentRequest(c.Request()) {
+		return Render(c, http.StatusOK, views.BoardHistory(vm), nil)
+	}
+	page := views.HistoryPageVM{
+		Layout:  h.s.layout(c, views.T(ctx, "board.history.page", "User", userID)),
+		History: vm,
+	}
+	return Render(c, http.StatusOK, views.BoardHistoryPage(page), nil)
+}
+
+// columnFilter is the board's filter narrowed to one column.
+func columnFilter(f convdesk.ConversationFilter, g convdesk.GroupID) convdesk.ConversationFilter {
+	if g == 0 {
+		f.Group = convdesk.GroupFilter{Kind: convdesk.NoGroup}
+	} else {
+		f.Group = convdesk.GroupFilter{Kind: convdesk.InGroup, Group: g}
+	}
+	return f
+}
+
+// parseDepths reads the "shown" fields board.js sends with every refresh
+// and edit ("g12:35": the column of group 12 shows 35 cards), so that a
+// re-rendered column keeps as many cards as it showed.
+func parseDepths(shown []string) map[convdesk.GroupID]int {
+	out := make(map[convdesk.GroupID]int, len(shown))
+	for _, s := range shown {
+		k, n, ok := strings.Cut(s, ":")
+		if !ok {
+			continue
+		}
+		g, ok := parseColumnKey(k)
+		count, err := strconv.Atoi(n)
+		if !ok || err != nil || count <= 0 {
+			continue
+		}
+		out[g] = count
+	}
+	return out
+}
+
+// pageSize is how many cards to load for a column that showed shown cards.
+func pageSize(shown int) int {
+	return min(max(shown, boardPageSize), convdesk.MaxPageSize)
+}
+
+// A board page lists every column with its first page of cards when it has
+// at most allEagerColumns columns. A larger board lists only the first
+// eagerColumns ("in no group" first) so; the others come as shells (name,
+// count, menu: they take drops at once) whose cards htmx loads when they
+// scroll into view. At 1280 px four columns and the edge of a fifth show
+// (the fifth loads at once, being in view), so a board at the 20-group
+// limit renders a fifth of its cards up front and opens fast.
+const (
+	allEagerColumns = 8
+	eagerColumns    = 4
+)
+
+// loadColumns lists "in no group" and each of the board's groups: all of
+// them on a small board, else the first eagerColumns and those depths says
+// showed cards (as many as they showed), with cards; the others as shells to
+// load when seen.
+func (h *Board) loadColumns(ctx context.Context, board convdesk.Board, f convdesk.ConversationFilter, depths map[convdesk.GroupID]int) ([]column, error) {
+	groups := make([]convdesk.Group, 0, len(board.Groups)+1)
+	groups = append(groups, convdesk.Group{})
+	groups = append(groups, board.Groups...)
+	var load []convdesk.Group
+	for i, g := range groups {
+		if len(groups) <= allEagerColumns || i < eagerColumns || depths[g.ID] > 0 {
+			load = append(load, g)
+		}
+	}
+	loaded, err := h.listColumns(ctx, board.User.ID, load, f, depths)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]column, len(groups))
+	for i, g := range groups {
+		cols[i] = column{group: g, pending: true}
+		if len(loaded) > 0 && loaded[0].group.ID == g.ID {
+			cols[i], loaded = loaded[0], loaded[1:]
+		}
+	}
+	return cols, nil
+}
+
+// listParallelism bounds the listings one request runs at once: the store's
+// read pool serves them in parallel (SQLite readers do not block each
+// other under WAL), and a few at a time leave connections for others.
+const listParallelism = 3
+
+// listColumns lists the given columns, each with its first page of cards
+// (or as many as depths says it showed), a few listings at a time.
+func (h *Board) listColumns(ctx context.Context, userID string, groups []convdesk.Group, f convdesk.ConversationFilter, depths map[convdesk.GroupID]int) ([]column, error) {
+	cols := make([]column, len(groups))
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, listParallelism)
+	for i, g := range groups {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			errs[i] = recovered(func() error {
+				page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g.ID), convdesk.Cursor{}, pageSize(depths[g.ID]))
+				cols[i] = column{group: g, page: page}
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return cols, nil
+}
+
+// recovered runs fn, turning a panic into an internal error: Echo's recover
+// middleware guards the request's goroutine, not the ones it starts.
+func recovered(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = convdesk.Internal(fmt.Errorf("panic: %v", r))
+		}
+	}()
+	return fn()
+}

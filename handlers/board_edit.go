@@ -1,0 +1,536 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/views"
+	"github.com/labstack/echo/v4"
+)
+
+// The board's edits. Each binds its form, calls one store operation (which
+// validates by the domain's rules, checks the board version, applies and
+// audits in one transaction, and records refusals), then answers with the
+// server's state of every column the edit touched, swapped out of band, and
+// a toast naming the outcome:
+//
+//	200  done, partly done (the conversations that failed are listed with
+//	     code and reason), nothing to do (no event written), or every
+//	     conversation refused (recorded as failed)
+//	409  the board changed since the staff member loaded it: the fresh
+//	     board, and who changed what
+//	422  refused input: a name form comes back with the reason; other edits
+//	     answer with the columns as they are
+//
+// Other failures (a group deleted meanwhile, the backend down) go to the
+// error handler; board.js then reloads the columns, so the board never keeps
+// an optimistic drag position the server did not take.
+
+// editInput is every edit's form: the board version the staff member saw,
+// the ticket and filters (sent along from the filter form), groups and
+// conversations, and what board.js reports about the columns it shows.
+type editInput struct {
+	UserID        string   `param:"id"`
+	Version       int64    `form:"version"`
+	From          int64    `form:"from"`
+	To            int64    `form:"to"`
+	Group         int64    `form:"group"`
+	Name          string   `form:"name"`
+	Conversations []string `form:"conversation"`
+	// Shown: "g12:35", the column of group 12 showed 35 cards.
+	Shown []string `form:"shown"`
+	// Refresh names the other columns showing one of the conversations
+	// (their "also in" lists change too).
+	Refresh []string `form:"refresh"`
+	Filters filterInput
+}
+
+// conversations returns the submitted conversation IDs as given. The store
+// validates each one and records a refused attempt with them, so nothing is
+// dropped here before it reaches the audit trail.
+func (in editInput) conversations() []convdesk.ConversationID {
+	ids := make([]convdesk.ConversationID, len(in.Conversations))
+	for i, s := range in.Conversations {
+		ids[i] = convdesk.ConversationID(s)
+	}
+	return ids
+}
+
+// revealInput asks for one conversation's last message.
+type revealInput struct {
+	UserID       string `param:"id"`
+	Conversation string `form:"conversation"`
+	// Column is the group the card is shown in (0: no group), so the card
+	// comes back with the same "also in" list.
+	Column  int64 `form:"column"`
+	Filters filterInput
+}
+
+// edit is one edit on its way through: what was asked, and which columns
+// the answer shows.
+type edit struct {
+	c      echo.Context
+	in     editInput
+	userID string
+	action convdesk.Action
+	// groups are the groups whose columns change (0: "in no group"),
+	// besides the columns board.js asks to refresh.
+	groups []convdesk.GroupID
+	// all re-renders every column: groups were created, renamed or deleted.
+	all bool
+	// target is the column that receives conversations, which shows as
+	// many more cards as arrived.
+	target convdesk.GroupID
+}
+
+// beginEdit binds the form and builds the edit request. An edit without
+// the board version is refused (and recorded): the store would take version
+// 0 as "do not check", which only tools may ask for.
+func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convdesk.EditRequest, error) {
+	var in editInput
+	if err := c.Bind(&in); err != nil {
+		return nil, convdesk.EditRequest{}, err
+	}
+	userID, err := pathUserID(in.UserID)
+	if err != nil {
+		return nil, convdesk.EditRequest{}, err
+	}
+	e := &edit{c: c, in: in, userID: userID, action: action}
+	if in.Version < 1 {
+		err := convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "%s", views.T(c.Request().Context(), "board.error.no_version"))
+		return nil, convdesk.EditRequest{}, h.recordRefusal(e, err)
+	}
+	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedVersion: in.Version}
+	return e, req, nil
+}
+
+// recordRefusal records an edit the handler refused before the store saw it.
+func (h *Board) recordRefusal(e *edit, err error) error {
+	ev := convdesk.NewAuditEvent(Attribution(e.c, e.in.Filters.Ticket), e.action, e.userID)
+	ev.Fail(err)
+	if aerr := h.s.audit.Append(e.c.Request().Context(), ev); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+// Move moves conversations from one column to another: add to "to", remove
+// from "from" (0 is "in no group": from 0 adds, to 0 removes).
+func (h *Board) Move(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionConversationMove)
+	if err != nil {
+		return err
+	}
+	from, to := convdesk.GroupID(e.in.From), convdesk.GroupID(e.in.To)
+	// "In no group" changes only when it is the source or the target.
+	e.groups, e.target = []convdesk.GroupID{from, to}, to
+	res, err := h.s.groups.MoveConversations(c.Request().Context(), convdesk.MoveConversations{
+		EditRequest: req, From: from, To: to, Conversations: e.in.conversations(),
+	})
+	return h.answer(e, res, err)
+}
+
+// Add adds conversations to the group "to", keeping them where they are.
+func (h *Board) Add(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionConversationAdd)
+	if err != nil {
+		return err
+	}
+	to := convdesk.GroupID(e.in.To)
+	// Conversations in no group leave "in no group" when added.
+	e.groups, e.target = []convdesk.GroupID{0, to}, to
+	res, err := h.s.groups.AddConversations(c.Request().Context(), convdesk.ChangeMembership{
+		EditRequest: req, Group: to, Conversations: e.in.conversations(),
+	})
+	return h.answer(e, res, err)
+}
+
+// Remove takes conversations out of the group "from"; they stay in the
+// user's list and in their other groups.
+func (h *Board) Remove(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionConversationRemove)
+	if err != nil {
+		return err
+	}
+	from := convdesk.GroupID(e.in.From)
+	// Conversations in no other group join "in no group".
+	e.groups = []convdesk.GroupID{0, from}
+	res, err := h.s.groups.RemoveConversations(c.Request().Context(), convdesk.ChangeMembership{
+		EditRequest: req, Group: from, Conversations: e.in.conversations(),
+	})
+	return h.answer(e, res, err)
+}
+
+// Create creates a group named "name" holding the given conversations.
+func (h *Board) Create(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionGroupCreate)
+	if err != nil {
+		return err
+	}
+	e.all = true
+	res, err := h.s.groups.CreateGroup(c.Request().Context(), convdesk.CreateGroup{
+		EditRequest: req, Name: e.in.Name, Conversations: e.in.conversations(),
+	})
+	return h.answer(e, res, err)
+}
+
+// Rename gives the group "group" the name "name".
+func (h *Board) Rename(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionGroupRename)
+	if err != nil {
+		return err
+	}
+	e.all = true
+	res, err := h.s.groups.RenameGroup(c.Request().Context(), convdesk.RenameGroup{
+		EditRequest: req, Group: convdesk.GroupID(e.in.Group), NewName: e.in.Name,
+	})
+	return h.answer(e, res, err)
+}
+
+// Delete deletes the group "group"; its conversations stay in the user's
+// list and in their other groups.
+func (h *Board) Delete(c echo.Context) error {
+	e, req, err := h.beginEdit(c, convdesk.ActionGroupDelete)
+	if err != nil {
+		return err
+	}
+	e.all = true
+	res, err := h.s.groups.DeleteGroup(c.Request().Context(), convdesk.DeleteGroup{
+		EditRequest: req, Group: convdesk.GroupID(e.in.Group),
+	})
+	return h.answer(e, res, err)
+}
+
+// Reveal shows one conversation's last message: the store checks the role
+// and records the reveal (conversation.reveal, with the ticket) in the same
+// transaction that reads it. The answer is the card with the text.
+func (h *Board) Reveal(c echo.Context) error {
+	ctx := c.Request().Context()
+	var in revealInput
+	if err := c.Bind(&in); err != nil {
+		return err
+	}
+	userID, err := pathUserID(in.UserID)
+	if err != nil {
+		return err
+	}
+	conv, err := h.s.groups.RevealLastMessage(ctx, Attribution(c, in.Filters.Ticket), userID, convdesk.ConversationID(in.Conversation))
+	if err != nil {
+		return err
+	}
+	if !IsHTMX(c.Request()) {
+		return Redirect(c, h.s.echo.Reverse("users.board", userID))
+	}
+	board, err := h.s.groups.LoadBoard(ctx, userID)
+	if err != nil {
+		return err
+	}
+	b := h.newBuilder(c, userID)
+	b.useBoard(board)
+	g := convdesk.GroupID(in.Column)
+	card := b.card(conv, g, "col-"+columnKey(g))
+	card.Revealed = true
+	Toast(c, views.ToastInfo, views.T(ctx, "board.toast.revealed", "Name", card.ShowName))
+	return Render(c, http.StatusOK, views.ConversationCard(card), nil)
+}
+
+// answer renders the outcome of an edit (see the top of this file).
+func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
+	c := e.c
+	ctx := c.Request().Context()
+	if !IsHTMX(c.Request()) {
+		// The board's forms are htmx forms; a plain POST (a tool, a
+		// browser without script) gets the page back or the error page.
+		if editErr != nil {
+			return editErr
+		}
+		return Redirect(c, h.s.echo.Reverse("users.board", e.userID))
+	}
+	kind := convdesk.KindOf(editErr)
+	switch {
+	case editErr == nil, kind == convdesk.EConflict, kind == convdesk.EInvalid:
+	default:
+		return editErr
+	}
+	f, err := e.in.Filters.filter()
+	if err != nil {
+		return err
+	}
+	board, err := h.s.groups.LoadBoard(ctx, e.userID)
+	if err != nil {
+		return err
+	}
+	b := h.newBuilder(c, e.userID)
+	b.useBoard(board)
+
+	// A refused name comes back in its form, with the reason.
+	if kind == convdesk.EInvalid {
+		msg := explainRefusal(ctx, editErr, e.in.Name, board)
+		switch e.action {
+		case convdesk.ActionGroupCreate:
+			return h.refusedCreate(e, b, msg)
+		case convdesk.ActionGroupRename:
+			if g, ok := board.Group(convdesk.GroupID(e.in.Group)); ok {
+				return h.refusedRename(e, b, g, msg)
+			}
+		}
+	}
+
+	depths := parseDepths(e.in.Shown)
+	if e.target != 0 {
+		depths[e.target] += len(e.in.Conversations)
+	}
+	all := e.all || kind == convdesk.EConflict
+	cols, all, err := h.changedColumns(ctx, e, board, f, depths, all)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	focus := "board-title"
+	var level views.ToastLevel
+	var message string
+	var results *views.EditResultsVM
+	switch kind {
+	case convdesk.EConflict:
+		status, level, message = http.StatusConflict, views.ToastWarning, conflictMessage(ctx, editErr)
+	case convdesk.EInvalid:
+		status, level, message = http.StatusUnprocessableEntity, views.ToastError, explainRefusal(ctx, editErr, e.in.Name, board)
+		results = b.results(res.Results, message, level, showNames(cols))
+	default:
+		level, message = h.outcome(ctx, e, res, board)
+		if level != views.ToastSuccess && level != views.ToastInfo {
+			results = b.results(res.Results, message, level, showNames(cols))
+		}
+		focus = focusAfter(e, res)
+	}
+	vm := b.board(boardView{board: board, columns: cols, filters: e.in.Filters, results: results})
+	Toast(c, level, message)
+	afterSettle(c, "board:edited", map[string]any{"focus": focus, "close": true})
+	return Render(c, status, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: all, Columns: vm.Columns}), nil)
+}
+
+// changedColumns lists the columns an edit's answer shows: every column, or
+// the edit's columns and those board.js names, in board order. If a group it
+// names no longer exists, the whole board is shown.
+func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Board, f convdesk.ConversationFilter,
+	depths map[convdesk.GroupID]int, all bool) ([]column, bool, error) {
+	if all {
+		cols, err := h.loadColumns(ctx, board, f, depths)
+		return cols, true, err
+	}
+	want := map[convdesk.GroupID]bool{}
+	for _, g := range e.groups {
+		want[g] = true
+	}
+	for _, k := range e.in.Refresh {
+		if g, ok := parseColumnKey(k); ok {
+			want[g] = true
+		}
+	}
+	var groups []convdesk.Group
+	if want[0] {
+		groups = append(groups, convdesk.Group{})
+		delete(want, 0)
+	}
+	for _, g := range board.Groups {
+		if want[g.ID] {
+			groups = append(groups, g)
+			delete(want, g.ID)
+		}
+	}
+	if len(want) > 0 {
+		cols, err := h.loadColumns(ctx, board, f, depths)
+		return cols, true, err
+	}
+	cols, err := h.listColumns(ctx, board.User.ID, groups, f, depths)
+	return cols, false, err
+}
+
+// refusedCreate answers a refused "New group": the dialog's form again, with
+// the name as typed, the conversations and the reason.
+func (h *Board) refusedCreate(e *edit, b *builder, msg string) error {
+	f := views.CreateFormVM{URL: b.urls.Create, Name: e.in.Name, Error: msg}
+	seen := map[string]bool{}
+	for _, id := range e.in.Conversations {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		f.Conversations = append(f.Conversations, views.CreateConversationVM{ID: id})
+	}
+	retarget(e.c, "#create-form")
+	afterSettle(e.c, "board:edited", map[string]any{"focus": "create-name", "close": false})
+	return Render(e.c, http.StatusUnprocessableEntity, views.CreateForm(f), nil)
+}
+
+// refusedRename answers a refused rename: the column's rename form, open,
+// with the name as typed and the reason.
+func (h *Board) refusedRename(e *edit, b *builder, g convdesk.Group, msg string) error {
+	col := views.ColumnVM{
+		Key: columnKey(g.ID), GroupID: int64(g.ID), Name: g.Name, CanEdit: true,
+		Rename: views.RenameFormVM{URL: b.urls.Rename, GroupID: int64(g.ID), Value: e.in.Name, Error: msg, Open: true},
+	}
+	retarget(e.c, "#"+col.DOMID()+"-rename")
+	afterSettle(e.c, "board:edited", map[string]any{"focus": col.DOMID() + "-rename-name", "close": false})
+	return Render(e.c, http.StatusUnprocessableEntity, views.RenameForm(col), nil)
+}
+
+// outcome names what an edit did, as the toast says it.
+func (h *Board) outcome(ctx context.Context, e *edit, res convdesk.EditResult, board convdesk.Board) (views.ToastLevel, string) {
+	if !res.Changed && res.EventID == 0 {
+		return views.ToastInfo, views.T(ctx, "board.toast.noop")
+	}
+	ok, failed := 0, 0
+	for _, r := range res.Results {
+		if r.OK() {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	if res.Outcome == convdesk.OutcomeFailed {
+		return views.ToastError, views.T(ctx, "board.toast.none_changed", "Count", failed)
+	}
+	name := func(id convdesk.GroupID) string {
+		if id == 0 {
+			return views.T(ctx, "board.column.none")
+		}
+		if g, found := board.Group(id); found {
+			return g.Name
+		}
+		return res.Group.Name
+	}
+	var msg string
+	switch e.action {
+	case convdesk.ActionConversationMove:
+		switch {
+		case e.in.To == 0:
+			msg = views.T(ctx, "board.toast.removed", "Count", ok, "From", name(convdesk.GroupID(e.in.From)))
+		case e.in.From == 0:
+			msg = views.T(ctx, "board.toast.added", "Count", ok, "To", name(convdesk.GroupID(e.in.To)))
+		default:
+			msg = views.T(ctx, "board.toast.moved", "Count", ok, "From", name(convdesk.GroupID(e.in.From)), "To", name(convdesk.GroupID(e.in.To)))
+		}
+	case convdesk.ActionConversationAdd:
+		msg = views.T(ctx, "board.toast.added", "Count", ok, "To", name(convdesk.GroupID(e.in.To)))
+	case convdesk.ActionConversationRemove:
+		msg = views.T(ctx, "board.toast.removed", "Count", ok, "From", name(convdesk.GroupID(e.in.From)))
+	case convdesk.ActionGroupCreate:
+		msg = views.T(ctx, "board.toast.created", "Count", res.Group.Count, "Name", res.Group.Name)
+	case convdesk.ActionGroupRename:
+		msg = views.T(ctx, "board.toast.renamed", "Name", res.Group.Name)
+	case convdesk.ActionGroupDelete:
+		msg = views.T(ctx, "board.toast.deleted", "Count", res.Group.Count, "Name", res.Group.Name)
+	}
+	if res.Outcome == convdesk.OutcomePartial {
+		return views.ToastWarning, msg + " " + views.T(ctx, "board.toast.some_failed", "Count", failed)
+	}
+	return views.ToastSuccess, msg
+}
+
+// focusAfter is the element focus goes to once an edit's answer settled:
+// the column that received the conversations, or the one that changed.
+func focusAfter(e *edit, res convdesk.EditResult) string {
+	var g convdesk.GroupID
+	switch e.action {
+	case convdesk.ActionConversationMove:
+		g = convdesk.GroupID(e.in.To)
+		if g == 0 {
+			g = convdesk.GroupID(e.in.From)
+		}
+	case convdesk.ActionConversationAdd:
+		g = convdesk.GroupID(e.in.To)
+	case convdesk.ActionConversationRemove:
+		g = convdesk.GroupID(e.in.From)
+	case convdesk.ActionGroupCreate, convdesk.ActionGroupRename:
+		g = res.Group.ID
+	default:
+		return "board-title"
+	}
+	return "col-" + columnKey(g) + "-title"
+}
+
+// conflictMessage says who changed the board and how, from the store's
+// conflict report.
+func conflictMessage(ctx context.Context, err error) string {
+	var de *convdesk.Error
+	by, summary := views.T(ctx, "board.conflict.someone"), views.T(ctx, "board.conflict.changed")
+	if errors.As(err, &de) && de.Conflict != nil {
+		if de.Conflict.ChangedBy != "" {
+			by = de.Conflict.ChangedBy
+		}
+		summary = changeSummary(ctx, de.Conflict.ChangedAction, de.Conflict.Summary)
+	}
+	return views.T(ctx, "board.conflict", "By", by, "Summary", summary)
+}
+
+// explainRefusal says why the store refused an edit, in the staff member's
+// language where the code (and, for names, the name itself) tells which rule
+// it was; otherwise in the store's own words.
+func explainRefusal(ctx context.Context, err error, name string, board convdesk.Board) string {
+	switch convdesk.CodeOf(err) {
+	case convdesk.CodeGroupLimit:
+		return views.T(ctx, "board.error.group_limit", "Max", convdesk.MaxGroupsPerUser)
+	case convdesk.CodeGroupedLimit:
+		return views.T(ctx, "board.error.grouped_limit", "Max", convdesk.MaxGroupedConversations)
+	case convdesk.CodeGroupNameTooLong:
+		if name == "" {
+			return views.T(ctx, "board.name.empty")
+		}
+		return views.T(ctx, "board.error.name_bytes", "N", len(name), "Max", convdesk.MaxGroupNameBytes)
+	case convdesk.CodeInvalidParameter:
+		switch {
+		case name == "":
+		case !utf8.ValidString(name):
+			return views.T(ctx, "board.error.name_utf8")
+		case strings.IndexFunc(name, unicode.IsControl) >= 0:
+			return views.T(ctx, "board.error.name_control")
+		case strings.TrimSpace(name) != name:
+			return views.T(ctx, "board.error.name_space")
+		case slices.Contains(board.GroupNames(), name):
+			return views.T(ctx, "board.name.duplicate")
+		}
+	}
+	return convdesk.MessageOf(err)
+}
+
+// showNames maps the conversations shown in cols to their show names, to
+// name the ones an edit could not change.
+func showNames(cols []column) map[string]string {
+	out := map[string]string{}
+	for _, col := range cols {
+		for _, conv := range col.page.Conversations {
+			out[string(conv.ID)] = displayName(conv.ShowName, conv.ID.PeerID())
+		}
+	}
+	return out
+}
+
+// retarget makes htmx swap the answer into selector, replacing it.
+func retarget(c echo.Context, selector string) {
+	h := c.Response().Header()
+	h.Set("HX-Retarget", selector)
+	h.Set(hxReswap, "outerHTML")
+}
+
+const ctxSettleTriggers = "convdesk.board.hx_settle_triggers"
+
+// afterSettle adds a client-side event to the HX-Trigger-After-Settle header:
+// htmx fires it once the answer is swapped in (on the body when the element
+// that asked was replaced), which is when board.js closes dialogs and moves
+// focus.
+func afterSettle(c echo.Context, event string, detail any) {
+	triggers, _ := c.Get(ctxSettleTriggers).(map[string]any)
+	if triggers == nil {
+		triggers = map[string]any{}
+		c.Set(ctxSettleTriggers, triggers)
+	}
+	triggers[event] = detail
+	c.Response().Header().Set("HX-Trigger-After-Settle", asciiJSON(triggers))
+}

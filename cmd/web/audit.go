@@ -1,47 +1,92 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
+	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/auditexport"
 	"github.com/convdesk/convdesk/db"
 )
 
+// auditUsage prints the audit subcommands.
+func auditUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  convdesk audit verify [--db PATH] [--audit-key-file PATH]
+        verify the audit trail's hash chain and checkpoints
+  convdesk audit export --format csv|ndjson [--db PATH] [--q QUERY]
+        write the events matching QUERY (the audit page's query syntax, days in UTC)
+        to standard output, newest first
+  convdesk audit generate --events N [--db PATH] [--audit-key-file PATH] [--seed N]
+        append N made-up events to a demo database, creating it first if needed
+
+Run a command with -h to see its flags.
+`)
+}
+
 // runAudit runs "audit <subcommand>".
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 {
-			fmt.Fprintf(stderr, "convdesk: unknown command \"audit %s\"\n\n", args[0])
-		}
-		usage(stderr)
+	if len(args) == 0 {
+		auditUsage(stderr)
 		return 2
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	switch args[0] {
+	case "verify":
+		return runAuditVerify(ctx, args[1:], stdout, stderr, lookupEnv)
+	case "export":
+		return runAuditExport(ctx, args[1:], stdout, stderr, lookupEnv)
+	case "generate":
+		return runAuditGenerate(ctx, args[1:], stdout, stderr, lookupEnv)
+	}
+	fmt.Fprintf(stderr, "convdesk: unknown command \"audit %s\"\n\n", args[0])
+	auditUsage(stderr)
+	return 2
+}
+
+// parseAuditFlags applies the environment and then args to fs. It returns
+// false, with the exit code, when the command should stop.
+func parseAuditFlags(fs *flag.FlagSet, args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) (bool, int) {
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", filepath.Join("data", "convdesk.db"), "SQLite database file to verify")
-	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; in demo mode defaults to audit.key beside the database")
-	fs.Usage = flagUsage(fs, "convdesk audit verify [flags]")
 	if _, err := applyEnv(fs, lookupEnv); err != nil {
 		fmt.Fprintln(stderr, "convdesk:", err)
-		return 2
+		return false, 2
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return false, 0
 		}
-		return 2
+		return false, 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "convdesk: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return false, 2
+	}
+	return true, 0
+}
+
+// defaultDBPath is where every command looks for the database by default.
+var defaultDBPath = filepath.Join("data", "convdesk.db")
+
+// runAuditVerify runs "audit verify".
+func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	dbPath := fs.String("db", defaultDBPath, "SQLite database file to verify")
+	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; in demo mode defaults to audit.key beside the database")
+	fs.Usage = flagUsage(fs, "convdesk audit verify [flags]")
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+		return code
 	}
 	report, err := verifyAudit(ctx, *dbPath, *keyFile, stderr)
 	if err != nil {
@@ -132,11 +177,168 @@ func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Wri
 	return report, nil
 }
 
-// cliActor is the command-line user, as the audit trail names them.
+// runAuditExport runs "audit export": the events matching --q go to stdout
+// and nothing else does (messages go to stderr), so the output can be
+// redirected to a file or piped. The export is then recorded as an
+// audit.export event, after the export, so it is never part of it.
+func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
+	dbPath := fs.String("db", defaultDBPath, "SQLite database file to export from")
+	format := fs.String("format", string(auditexport.CSV), "csv or ndjson")
+	query := fs.String("q", "", `events to export, in the audit page's query syntax, e.g. "user:alice action:edits after:2026-11-01" (days in UTC); all when empty`)
+	fs.Usage = flagUsage(fs, "convdesk audit export --format csv|ndjson [flags] > FILE")
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+		return code
+	}
+	f, err := auditexport.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export:", convdesk.MessageOf(err))
+		return 2
+	}
+	filter, err := convdesk.ParseAuditFilter(*query)
+	if err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export: --q:", convdesk.MessageOf(err))
+		return 2
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export: database:", err)
+		return 1
+	}
+	database, err := db.Open(*dbPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export:", err)
+		return 1
+	}
+	defer database.Close()
+
+	start := time.Now()
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	rows, err := database.ExportTo(ctx, filter.Query(time.UTC), out, f)
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+
+	ev := convdesk.NewAuditEvent(convdesk.Attribution{Actor: cliActor()}, convdesk.ActionAuditExport, filter.User)
+	ev.Duration = time.Since(start)
+	ev.Detail = map[string]string{"filter": *query, "format": string(f), "rows": strconv.FormatInt(rows, 10)}
+	ev.Message = fmt.Sprintf("exported %d events as %s", rows, f)
+	if err != nil {
+		ev.Outcome = convdesk.OutcomeFailed
+		ev.ResultCode = convdesk.CodeOf(err)
+		ev.Message = fmt.Sprintf("the export stopped after %d events: %s", rows, convdesk.MessageOf(err))
+	}
+	// Recorded even when the export failed or was interrupted: the rows
+	// written so far have left the console.
+	aerr := database.Append(context.WithoutCancel(ctx), ev)
+	if err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export:", err)
+	}
+	if aerr != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export: the export could not be recorded in the audit trail:", aerr)
+	}
+	if err != nil || aerr != nil {
+		return 1
+	}
+	fmt.Fprintf(stderr, "exported %d events as %s in %s (recorded as audit event %d)\n", rows, f, ev.Duration.Round(time.Millisecond), ev.ID)
+	return 0
+}
+
+// runAuditGenerate runs "audit generate": it appends made-up events to a
+// demo database, creating the database (as the server's start does) when
+// there is none, so the audit pages and benchmarks can be tried at scale.
+//
+// Generated events are spread over the 180 days before now, but never before
+// an event already recorded: ids and times must keep the same order. A new
+// database would hold its own start-up events (the demo staff accounts)
+// stamped now, which would squeeze the history into an instant, so a new
+// database gets its history first and is then started as the server would.
+func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("audit generate", flag.ContinueOnError)
+	dbPath := fs.String("db", defaultDBPath, "SQLite database file; a demo database is created there if missing")
+	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; defaults to audit.key beside the database, created with it")
+	events := fs.Int("events", 0, "how many events to append (required)")
+	seed := fs.Uint64("seed", 0, "seed of the generator, for a repeatable run; 0 picks one at random")
+	fs.Usage = flagUsage(fs, "convdesk audit generate --events N [flags]")
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+		return code
+	}
+	if *events <= 0 {
+		fmt.Fprintln(stderr, "convdesk: audit generate: --events must be a positive number of events")
+		return 2
+	}
+	if *seed == 0 {
+		*seed = rand.Uint64()
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "convdesk: audit generate:", err)
+		return 1
+	}
+	_, statErr := os.Stat(*dbPath)
+	fresh := errors.Is(statErr, iofs.ErrNotExist)
+
+	start := time.Now()
+	last := start
+	progress := func(done int) {
+		if now := time.Now(); now.Sub(last) >= time.Second || done == *events {
+			last = now
+			fmt.Fprintf(stderr, "generated %d of %d events\n", done, *events)
+		}
+	}
+	if fresh {
+		if err := generateHistory(ctx, *dbPath, *keyFile, *events, *seed, progress); err != nil {
+			return fail(err)
+		}
+	}
+	// Opened (and, when new, seeded) exactly as the server's start does.
+	log := newLogger(stderr, slog.LevelInfo, "text")
+	database, demo, err := openConsoleDB(ctx, *dbPath, true, false, *keyFile, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer database.Close()
+	if !demo {
+		return fail(fmt.Errorf("%s is a production database: made-up events belong in a demo database only", *dbPath))
+	}
+	if !fresh {
+		if err := database.GenerateAuditEvents(ctx, *events, time.Now(), *seed, progress); err != nil {
+			return fail(err)
+		}
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "appended %d events to %s in %s (%.0f events/s, seed %d)\n",
+		*events, *dbPath, took.Round(time.Millisecond), float64(*events)/took.Seconds(), *seed)
+	return 0
+}
+
+// generateHistory writes n generated events, signed with the demo key, into
+// a new database at dbPath, which openConsoleDB then finishes creating.
+func generateHistory(ctx context.Context, dbPath, keyFile string, n int, seed uint64, progress func(int)) error {
+	database, err := db.Open(dbPath)
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+	key, err := loadAuditKey(keyFile, true, dbPath)
+	if err != nil {
+		return err
+	}
+	if err := database.SetAuditKey(key); err != nil {
+		return err
+	}
+	clear(key)
+	// Up to a minute ago: the demo's own start-up events come after.
+	return database.GenerateAuditEvents(ctx, n, time.Now().Add(-time.Minute), seed, progress)
+}
+
+// cliActor is the command-line user, as the audit trail names them:
+// "cli:" and the operating system's user name.
 func cliActor() convdesk.Actor {
-	name := "unknown"
-	if u, err := user.Current(); err == nil {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
 	}
 	return convdesk.Actor{Name: "cli:" + name}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/convdesk/convdesk"
@@ -151,6 +152,7 @@ func (g *auditGenerator) event() *convdesk.AuditEvent {
 		a.Ticket = fmt.Sprintf("TCK-%d", 1000+r.IntN(9000))
 	}
 	action := g.action()
+	a.Actor = g.actorFor(a.Actor, action)
 	e := convdesk.NewAuditEvent(a, action, subject)
 	e.Duration = time.Duration(200+r.IntN(4000)) * time.Microsecond
 	name := func() string { return seedGroupNames[r.IntN(len(seedGroupNames))] }
@@ -230,4 +232,33 @@ func (g *auditGenerator) action() convdesk.Action {
 	}
 	audit := convdesk.ActionGroups["audit"]
 	return audit[g.rng.IntN(len(audit))]
+}
+
+// actorFor keeps actor when their role may do action, else picks one whose
+// role may: viewers do not edit, auditors only use the audit pages, only
+// admins manage staff.
+func (g *auditGenerator) actorFor(actor convdesk.Actor, action convdesk.Action) convdesk.Actor {
+	may := func(r convdesk.Role) bool {
+		switch {
+		case action.IsEdit(), action == convdesk.ActionConversationReveal:
+			return r.CanEditBoards()
+		case action == convdesk.ActionBoardView, action == convdesk.ActionUserSearch:
+			return r.CanViewBoards()
+		case action == convdesk.ActionAuditExport, action == convdesk.ActionAuditVerify:
+			return r.CanAudit()
+		case strings.HasPrefix(string(action), "staff."):
+			return r.CanManageStaff()
+		}
+		return true
+	}
+	if may(actor.Role) {
+		return actor
+	}
+	var ok []convdesk.Actor
+	for _, x := range genAgents {
+		if may(x.Role) {
+			ok = append(ok, x)
+		}
+	}
+	return ok[g.rng.IntN(len(ok))]
 }

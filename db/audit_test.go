@@ -288,6 +288,9 @@ func TestGenerateAuditEventsChainsAndIndexes(t *testing.T) {
 	seen := map[convdesk.Action]bool{}
 	err = d.ExportEvents(ctx, convdesk.AuditQuery{}, func(e *convdesk.AuditEvent) error {
 		seen[e.Action] = true
+		if e.Action.IsEdit() && e.ActorRole != "" && !e.ActorRole.CanEditBoards() {
+			t.Errorf("event %d: a %s did %s", e.ID, e.ActorRole, e.Action)
+		}
 		return nil
 	})
 	if err != nil {

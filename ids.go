@@ -153,9 +153,17 @@ func isIDRune(r rune) bool {
 // truncateForMessage keeps error messages short when echoing hostile input.
 func truncateForMessage(s string) string {
 	const max = 64
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	if t := TruncateUTF8(s, max); len(t) < len(strings.ToValidUTF8(s, "\uFFFD")) {
+		return t + "…"
 	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// TruncateUTF8 returns s as valid UTF-8 (invalid bytes replaced by U+FFFD),
+// cut to at most max bytes at a character boundary: for text from outside
+// that goes into messages, logs and the audit trail.
+func TruncateUTF8(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= max {
 		return s
 	}
@@ -163,5 +171,5 @@ func truncateForMessage(s string) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…"
+	return s[:cut]
 }

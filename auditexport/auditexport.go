@@ -44,9 +44,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/jsontext"
 )
 
 // Columns is the stable column set, in order.
@@ -340,7 +340,7 @@ func appendStringField(b []byte, key, val string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return appendString(b, val)
+	return jsontext.AppendString(b, val)
 }
 
 // appendJSONField writes raw JSON text through. Text that is not valid JSON (a
@@ -352,7 +352,7 @@ func appendJSONField(b []byte, key, raw string) []byte {
 	b = append(b, key...)
 	b = append(b, '"', ':')
 	if !validJSON(raw) {
-		return appendString(b, raw)
+		return jsontext.AppendString(b, raw)
 	}
 	return append(b, raw...)
 }
@@ -360,59 +360,6 @@ func appendJSONField(b []byte, key, raw string) []byte {
 // validJSON is json.Valid without converting the string.
 func validJSON(s string) bool {
 	return json.Valid([]byte(s))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping as encoding/json does:
-// quotes, backslashes, control characters, <, > and & (so the text is inert
-// if pasted into HTML), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // WriteAll writes every record that each yields to w in format f, flushing at

@@ -233,18 +233,6 @@ func TestWriteNDJSON(t *testing.T) {
 	})
 }
 
-func TestAppendStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{
-		"", "plain", `q"uote`, `back\slash`, "ctl\x00\x01\x1f\x7f", "nl\n\r\t", "<>&", "产品体验 🌸",
-		"bad \xff utf8 \xe4\xba", "\u2028\u2029", strings.Repeat("x", 300) + "\"",
-	} {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}
-
 func TestParseFormat(t *testing.T) {
 	for _, s := range []string{"csv", "ndjson"} {
 		if f, err := ParseFormat(s); err != nil || string(f) != s {

@@ -3,7 +3,6 @@ package db
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -39,18 +38,6 @@ func TestCanonicalFromRowMatchesDomain(t *testing.T) {
 			t.Fatalf("event %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "a", "<>&", "\u2028", "\xff\xfe", "产品\t\"\\", "\x00\x1f\x7f"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
-		}
-	})
 }
 
 func BenchmarkVerifyChain(b *testing.B) {

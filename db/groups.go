@@ -268,15 +268,10 @@ func domainError(err error) error {
 // boundText makes s safe to record when it comes from a refused request: valid
 // UTF-8, at most max bytes (cut at a character boundary, marked with …).
 func boundText(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= max {
-		return s
+	if t := convdesk.TruncateUTF8(s, max); len(t) < len(strings.ToValidUTF8(s, "\uFFFD")) {
+		return t + "…"
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // plural returns "1 conversation" or "n conversations".

@@ -3,7 +3,6 @@ package handlers
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/convdesk/convdesk"
 	"github.com/labstack/echo/v4"
@@ -50,14 +49,4 @@ func Location(c echo.Context) *time.Location {
 
 // boundUTF8 cuts s to at most max bytes without splitting a character and
 // replaces invalid UTF-8.
-func boundUTF8(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
+func boundUTF8(s string, max int) string { return convdesk.TruncateUTF8(s, max) }

@@ -126,7 +126,7 @@ func TestAuditFilters(t *testing.T) {
 	ctx := context.Background()
 	auditUseZone(t, app, "auditor", "Asia/Shanghai")
 	cl := app.signIn(t, "auditor")
-	if err := app.db.GenerateAuditEvents(ctx, 600, testStart.Add(60*24*time.Hour), 7, nil); err != nil {
+	if err := app.db.GenerateAuditEvents(ctx, 600, testStart.Add(60*24*time.Hour), 8, nil); err != nil {
 		t.Fatal(err)
 	}
 	all := auditAll(t, app)

@@ -112,8 +112,8 @@ type auditPlan struct {
 // starts it looks, and how many matches in there it counts at most. A few
 // thousand index entries per filter: a fraction of a millisecond.
 const (
-	planWindow = 10000
-	planCap    = 1000
+	planWindow = 5000
+	planCap    = 500
 	// textCost weighs a step of a free-text walk against a step of an
 	// index walk: the former reads the row (for the LIKE check and the
 	// other filters), the latter checks the filters in the index entry.
@@ -182,6 +182,20 @@ func (db *DB) planAuditQuery(ctx context.Context, q convdesk.AuditQuery) (auditP
 	// or between terms (which also finds a term that is in no event).
 	if !onlyActions && (q.Ticket != "" || len(paths) <= 1) && len(p.terms) <= 1 {
 		return p, nil
+	}
+	if cands[0].driver == driveSubject && len(p.terms) <= 1 && !onlyActions {
+		// One user's events are few next to the trail's: when they are
+		// rare where the walk starts (under one in 50), walking them is
+		// cheap whatever else the query asks, and counting the other
+		// filters would cost more than it could save.
+		counts, err := db.samplePlan(ctx, q, cands[:1])
+		if err != nil {
+			return p, err
+		}
+		if counts[0] < planWindow/50 {
+			p.driver = driveSubject
+			return p, nil
+		}
 	}
 	counts, err := db.samplePlan(ctx, q, cands)
 	if err != nil {

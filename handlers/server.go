@@ -63,6 +63,10 @@ type Deps struct {
 	Now func() time.Time
 	// Password is the hashing cost for new passwords; zero means the default.
 	Password password.Params
+	// Coalescer records refusals and audit reads that come in floods (first
+	// per source and minute at once, the rest counted); nil makes one over
+	// Audit. Its owner closes it at shutdown, after the server stops.
+	Coalescer *convdesk.AuditCoalescer
 }
 
 // Server holds the handlers' dependencies and the route table.
@@ -73,6 +77,9 @@ type Server struct {
 	groups convdesk.GroupStore
 	audit  convdesk.AuditLog
 	staff  convdesk.StaffStore
+	// coalesce records refusals and audit reads sparsely: see
+	// convdesk.AuditCoalescer.
+	coalesce *convdesk.AuditCoalescer
 
 	sessions    *scs.SessionManager
 	userLimiter *throttle.Limiter
@@ -146,6 +153,10 @@ func NewServer(cfg Config, deps Deps) *Server {
 		userLimiter: throttle.New(signInFailures, signInWindow),
 		ipLimiter:   throttle.New(signInFailures, signInWindow),
 		assets:      assets, routeIndex: map[string]int{},
+		coalesce: deps.Coalescer,
+	}
+	if s.coalesce == nil && deps.Audit != nil {
+		s.coalesce = convdesk.NewAuditCoalescer(deps.Audit, logger)
 	}
 	s.userLimiter.Now, s.ipLimiter.Now = deps.Now, deps.Now
 

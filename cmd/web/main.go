@@ -141,6 +141,9 @@ type Main struct {
 
 	DB   *db.DB
 	Echo *echo.Echo
+	// Coalescer records floods of refusals and audit reads sparsely; closed
+	// after the server stops so that its counts are written.
+	Coalescer *convdesk.AuditCoalescer
 
 	log       *slog.Logger
 	stdout    io.Writer
@@ -326,6 +329,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log.Info("cookies are sent without the Secure flag (plain HTTP)", "demo", demo, "loopback", loopback)
 	}
 	proxies, _ := parseCIDRs(m.Config.TrustedProxies)
+	m.Coalescer = convdesk.NewAuditCoalescer(database, m.log)
 
 	m.Echo = handlers.New(handlers.Config{
 		Demo:            demo,
@@ -335,12 +339,13 @@ func (m *Main) Run(ctx context.Context) error {
 		SessionLifetime: m.Config.SessionLifetime,
 		TrustedProxies:  proxies,
 	}, handlers.Deps{
-		Logger:   m.log,
-		Pinger:   database,
-		Groups:   database,
-		Audit:    database,
-		Staff:    database,
-		Sessions: database.Sessions(),
+		Logger:    m.log,
+		Pinger:    database,
+		Groups:    database,
+		Audit:     database,
+		Staff:     database,
+		Sessions:  database.Sessions(),
+		Coalescer: m.Coalescer,
 	})
 	// No write timeout: streaming routes (exports, live updates) write for
 	// long; every other request is bounded by the handlers' context timeout.
@@ -407,6 +412,9 @@ func (m *Main) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			errs = append(errs, m.Echo.Shutdown(ctx))
 			cancel()
+		}
+		if m.Coalescer != nil {
+			m.Coalescer.Close()
 		}
 		if m.DB != nil {
 			if err := m.DB.Checkpoint(context.Background()); err != nil && !errors.Is(err, db.ErrNoAuditKey) {

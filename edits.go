@@ -50,6 +50,9 @@ type EditRequest struct {
 	Attribution
 	UserID          string
 	ExpectedVersion int64
+	// ExpectedState is the state token of the board the staff member saw;
+	// "" skips the check (tools only).
+	ExpectedState StateToken
 }
 
 // CreateGroup creates a group with an initial, non-empty list of conversations.
@@ -101,6 +104,8 @@ type EditResult struct {
 	Group   Group // the group created, renamed, deleted or targeted
 	Results []OperationResult
 	Version int64 // the board's version after the edit
+	// State is the board's state token after the edit, "" when not known.
+	State   StateToken
 	EventID int64 // the audit event recorded, 0 when none
 }
 
@@ -110,6 +115,10 @@ type Capabilities struct {
 	LastMessage    bool // conversations carry their last message text
 	UnreadCounts   bool
 	ListUsers      bool // browse/prefix search over all users
+	// CommitsWithAudit: the backend writes a change and its audit event in
+	// one transaction (the embedded one). Otherwise the service records an
+	// attempt before each write and its outcome after.
+	CommitsWithAudit bool
 }
 
 // GroupStore is what a conversation-group backend does. Edits record their own

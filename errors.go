@@ -48,12 +48,15 @@ type Error struct {
 	Code    int    // IM code, 0 when none applies
 	Message string // plain-language, safe to show
 	Cause   error  // internal detail, never shown
+	// Reason says why, in the domain's one vocabulary ("" when none applies).
+	Reason Reason
 	// Conflict carries what changed when Kind is EConflict.
 	Conflict *ConflictInfo
 }
 
 // ConflictInfo names the change that made a caller's board stale.
 type ConflictInfo struct {
+	CurrentState   StateToken
 	CurrentVersion int64
 	ChangedBy      string
 	ChangedAction  Action

@@ -1,0 +1,47 @@
+package convdesk
+
+import "errors"
+
+// Reason says why something was refused, in one vocabulary for every backend
+// and every page: handlers and views never re-derive it from a message or an
+// IM code (50002 alone means many things). The label table in the locale
+// catalogues ("reason.<value>") words each one in English and Chinese.
+type Reason string
+
+// The reasons.
+const (
+	ReasonRole                 Reason = "role"                   // the actor's role may not do this
+	ReasonTicketTooLong        Reason = "ticket_too_long"        // ticket over MaxTicketBytes
+	ReasonTicketRequired       Reason = "ticket_required"        // the console requires a ticket
+	ReasonBadUserID            Reason = "bad_user_id"            // a user ID that breaks the rule
+	ReasonUserNotFound         Reason = "user_not_found"         // a valid ID no user has
+	ReasonBadConversationID    Reason = "bad_conversation_id"    // not c2c_… or group_…
+	ReasonGroupNotFound        Reason = "group_not_found"        // 51009
+	ReasonTooManyGroups        Reason = "too_many_groups"        // 51010
+	ReasonGroupedLimit         Reason = "grouped_limit"          // 51008
+	ReasonEmptyName            Reason = "empty_name"             // 51011, nothing typed
+	ReasonNameTooLong          Reason = "name_too_long"          // 51011, over 32 bytes
+	ReasonInvalidUTF8          Reason = "invalid_utf8"           // not UTF-8 text
+	ReasonControlCharacter     Reason = "control_character"      // control characters
+	ReasonInvisibleCharacter   Reason = "invisible_character"    // format or invisible characters
+	ReasonEdgeSpace            Reason = "edge_space"             // leading or trailing space
+	ReasonDuplicateName        Reason = "duplicate_name"         // another group has this name
+	ReasonEmptyCreate          Reason = "empty_create"           // a new group needs conversations
+	ReasonNoConversations      Reason = "no_conversations"       // nothing chosen
+	ReasonTooManyConversations Reason = "too_many_conversations" // over MaxConversationsPerEdit
+	ReasonNotInList            Reason = "not_in_list"            // not in the user's conversation list
+	ReasonSamePlace            Reason = "same_place"             // a move to where it is
+	ReasonNothingApplied       Reason = "nothing_applied"        // every conversation failed its rule
+	ReasonStale                Reason = "stale"                  // the board changed since it was read
+	ReasonOutcomeUnknown       Reason = "outcome_unknown"        // a remote answer was lost
+	ReasonBackend              Reason = "backend"                // the IM service refused or failed
+)
+
+// ReasonOf returns the reason carried by err, "" when none.
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}

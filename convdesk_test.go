@@ -132,6 +132,29 @@ func TestValidateNewGroupName(t *testing.T) {
 		{"ErrTrailingIdeographicSpace", "产品\u3000", nil, convdesk.CodeInvalidParameter},
 		{"ErrOnlySpace", " ", nil, convdesk.CodeInvalidParameter},
 		{"ErrDuplicate", "产品体验", []string{"需求研发", "产品体验"}, convdesk.CodeInvalidParameter},
+		// Invisible and look-alike names (issue 9, defect 8).
+		{"ErrZeroWidthSpaceOnly", "\u200b", nil, convdesk.CodeInvalidParameter},
+		{"ErrZeroWidthSpaceInside", "VIP 客户\u200b", nil, convdesk.CodeInvalidParameter},
+		{"ErrRightToLeftOverride", "abc\u202edef", nil, convdesk.CodeInvalidParameter},
+		{"ErrByteOrderMark", "\ufeffVIP", nil, convdesk.CodeInvalidParameter},
+		{"ErrSoftHyphen", "VIP\u00ad", nil, convdesk.CodeInvalidParameter},
+		{"ErrWordJoiner", "V\u2060IP", nil, convdesk.CodeInvalidParameter},
+		{"ErrHangulFiller", "\u3164", nil, convdesk.CodeInvalidParameter},
+		{"ErrVariationSelectorOnly", "\ufe0f", nil, convdesk.CodeInvalidParameter},
+		{"ErrVariationSelectorsAndSpace", "\ufe0f \ufe0e", nil, convdesk.CodeInvalidParameter},
+		{"ErrNoBreakSpace", "VIP\u00a0客户", nil, convdesk.CodeInvalidParameter},
+		{"ErrThinSpace", "VIP\u2009客户", nil, convdesk.CodeInvalidParameter},
+		{"ErrOnlyIdeographicSpace", "\u3000\u3000", nil, convdesk.CodeInvalidParameter},
+		{"OKIdeographicSpaceInside", "产品\u3000体验", nil, 0},
+		{"OKEmojiPresentation", "\u2764\ufe0f 客户", nil, 0},
+		{"OKEmojiZWJSequence", "\U0001F468\u200d\U0001F469\u200d\U0001F467 家", nil, 0},
+		{"ErrZWJBetweenLetters", "VIP\u200d客户", nil, convdesk.CodeInvalidParameter},
+		{"ErrDuplicateNFD", "cafe\u0301", []string{"caf\u00e9"}, convdesk.CodeInvalidParameter},
+		{"ErrDuplicateNFC", "caf\u00e9", []string{"cafe\u0301"}, convdesk.CodeInvalidParameter},
+		{"ErrDuplicateOfInvisibleIMName", "VIP 客户", []string{"VIP 客户\u200b"}, convdesk.CodeInvalidParameter},
+		{"ErrDuplicateVariationSelector", "\u2764\ufe0f 客户", []string{"\u2764 客户"}, convdesk.CodeInvalidParameter},
+		{"OK32BytesNFD", "cafe\u0301" + strings.Repeat("a", 26), nil, 0},
+		{"ErrTooLong33BytesNFD", "cafe\u0301" + strings.Repeat("a", 27), nil, convdesk.CodeGroupNameTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +170,16 @@ func TestValidateNewGroupName(t *testing.T) {
 			}
 		})
 	}
+	t.Run("DuplicateMessage", func(t *testing.T) {
+		err := convdesk.ValidateNewGroupName("VIP 客户", []string{"VIP 客户"})
+		if got := convdesk.MessageOf(err); !strings.Contains(got, "already exists") {
+			t.Fatalf("message %q does not say the name exists", got)
+		}
+		err = convdesk.ValidateNewGroupName("\u200b", nil)
+		if got := convdesk.MessageOf(err); !strings.Contains(got, "invisible") {
+			t.Fatalf("message %q does not name the invisible character", got)
+		}
+	})
 	t.Run("NameBytes", func(t *testing.T) {
 		if got := (convdesk.Group{Name: "产品体验"}).NameBytes(); got != 12 {
 			t.Fatalf("got %d, want 12", got)

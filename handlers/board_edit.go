@@ -3,11 +3,9 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/views"
@@ -485,16 +483,26 @@ func explainRefusal(ctx context.Context, err error, name string, board convdesk.
 		}
 		return views.T(ctx, "board.error.name_bytes", "N", len(name), "Max", convdesk.MaxGroupNameBytes)
 	case convdesk.CodeInvalidParameter:
-		switch {
-		case name == "":
-		case !utf8.ValidString(name):
+		if name == "" {
+			break
+		}
+		switch problem, r := convdesk.CheckGroupName(name); problem {
+		case convdesk.GroupNameNotUTF8:
 			return views.T(ctx, "board.error.name_utf8")
-		case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		case convdesk.GroupNameControl:
 			return views.T(ctx, "board.error.name_control")
-		case strings.TrimSpace(name) != name:
+		case convdesk.GroupNameInvisible:
+			return views.T(ctx, "board.error.name_invisible", "Char", fmt.Sprintf("%U", r))
+		case convdesk.GroupNameOddSpace:
+			return views.T(ctx, "board.error.name_odd_space", "Char", fmt.Sprintf("%U", r))
+		case convdesk.GroupNameBlank:
+			return views.T(ctx, "board.error.name_blank")
+		case convdesk.GroupNameEdgeSpace:
 			return views.T(ctx, "board.error.name_space")
-		case slices.Contains(board.GroupNames(), name):
-			return views.T(ctx, "board.name.duplicate")
+		case convdesk.GroupNameOK:
+			if slices.ContainsFunc(board.GroupNames(), func(n string) bool { return convdesk.SameGroupName(n, name) }) {
+				return views.T(ctx, "board.name.duplicate")
+			}
 		}
 	}
 	return convdesk.MessageOf(err)

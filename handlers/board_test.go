@@ -807,6 +807,31 @@ func TestCreate(t *testing.T) {
 	t.Run("ErrNameEmpty", func(t *testing.T) { refused(t, "alice", "", c, "Give the group a name") })
 	t.Run("ErrNameDuplicate", func(t *testing.T) { refused(t, "alice", "家人", c, "already has a group with this name") })
 	t.Run("ErrNoConversations", func(t *testing.T) { refused(t, "alice", "Empty", nil, "at least one conversation") })
+	// Invisible and look-alike names (issue 9): refused with a message
+	// naming the character; duplicates found after NFC normalisation.
+	t.Run("ErrNameZeroWidthSpaceOnly", func(t *testing.T) { refused(t, "alice", "\u200b", c, "invisible character (U+200B)") })
+	t.Run("ErrNameRightToLeftOverride", func(t *testing.T) { refused(t, "alice", "abc\u202etxt.exe", c, "invisible character (U+202E)") })
+	t.Run("ErrNameByteOrderMark", func(t *testing.T) { refused(t, "alice", "\ufeff家人", c, "invisible character (U+FEFF)") })
+	t.Run("ErrNameNoBreakSpace", func(t *testing.T) { refused(t, "alice", "VIP\u00a0客户", c, "unusual space (U+00A0)") })
+	t.Run("ErrNameLookAlike", func(t *testing.T) {
+		// alice has "VIP 客户".
+		refused(t, "alice", "VIP 客户\u200b", c, "invisible character (U+200B)")
+		f := editForm(app.board("alice").Version, "name", "cafe\u0301", "conversation", string(none[4].ID))
+		if rec := agent.post("/users/alice/groups", f, hx...); rec.Code != http.StatusOK {
+			t.Fatalf("creating NFD café: %d", rec.Code)
+		}
+		// Stored exactly as typed: NFD stays NFD.
+		if g := app.group("alice", "cafe\u0301"); g.Name != "cafe\u0301" {
+			t.Fatalf("stored %q", g.Name)
+		}
+		refused(t, "alice", "caf\u00e9", c, "already has a group with this name")
+	})
+	t.Run("OKIdeographicSpace", func(t *testing.T) {
+		f := editForm(app.board("alice").Version, "name", "产品\u3000售后", "conversation", string(none[5].ID))
+		if rec := agent.post("/users/alice/groups", f, hx...); rec.Code != http.StatusOK {
+			t.Fatalf("got %d", rec.Code)
+		}
+	})
 	t.Run("ErrTwentyFirstGroup", func(t *testing.T) {
 		refused(t, "carol", "One more", []string{string(app.conversations("carol", 0)[0].ID)}, "already has 20 groups")
 	})

@@ -32,6 +32,61 @@ func (l *Limiter) Blocked(key string) bool {
 	return len(l.recent(key, l.Now())) >= l.Max
 }
 
+// Reservation is an attempt counted as a failure before its outcome is known;
+// Cancel takes it back when the attempt succeeds or was never checked.
+type Reservation struct {
+	l   *Limiter
+	key string
+	at  time.Time
+}
+
+// Reserve counts an attempt for key as a failure now, before the slow check
+// that decides it, and reports whether the attempt may go ahead. Checking
+// first and counting after the check would let every guess sent while the
+// first ones are being checked through; reserving holds the limit under any
+// number of parallel attempts. A refused attempt is not counted.
+func (l *Limiter) Reserve(key string) (Reservation, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.Now()
+	fs := l.recent(key, now)
+	if len(fs) >= l.Max {
+		return Reservation{}, false
+	}
+	l.failures[key] = append(fs, now)
+	l.sweeps++
+	if l.sweeps%1024 == 0 {
+		l.sweep(now)
+	}
+	return Reservation{l: l, key: key, at: now}, true
+}
+
+// Cancel takes the reservation back; it is a no-op on a refused (zero)
+// reservation, on one already cancelled, and once the reservation has left
+// the window.
+func (r *Reservation) Cancel() {
+	if r.l == nil {
+		return
+	}
+	l := r.l
+	r.l = nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fs := l.failures[r.key]
+	// Failures at the same instant are interchangeable: drop the last one.
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].Equal(r.at) {
+			fs = append(fs[:i], fs[i+1:]...)
+			break
+		}
+	}
+	if len(fs) == 0 {
+		delete(l.failures, r.key)
+		return
+	}
+	l.failures[r.key] = fs
+}
+
 // Fail records a failure for key and reports whether key is now blocked.
 func (l *Limiter) Fail(key string) bool {
 	l.mu.Lock()

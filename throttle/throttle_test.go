@@ -1,6 +1,8 @@
 package throttle
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,4 +39,86 @@ func TestLimiter(t *testing.T) {
 	if len(l.failures) != 0 {
 		t.Fatalf("reset left %d keys", len(l.failures))
 	}
+}
+
+func TestReserve(t *testing.T) {
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	newLimiter := func() *Limiter {
+		l := New(5, time.Minute)
+		l.Now = func() time.Time { return now }
+		return l
+	}
+	t.Run("HoldsUnderParallelAttempts", func(t *testing.T) {
+		l := newLimiter()
+		var allowed atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 64; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, ok := l.Reserve("ana"); ok {
+					allowed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if got := allowed.Load(); got != 5 {
+			t.Fatalf("%d of 64 parallel attempts allowed, want 5", got)
+		}
+		if !l.Blocked("ana") {
+			t.Fatal("not blocked after 5 reservations")
+		}
+	})
+	t.Run("CancelGivesTheSlotBack", func(t *testing.T) {
+		l := newLimiter()
+		var rs []Reservation
+		for i := 0; i < 5; i++ {
+			r, ok := l.Reserve("ana")
+			if !ok {
+				t.Fatalf("attempt %d refused", i+1)
+			}
+			rs = append(rs, r)
+		}
+		if _, ok := l.Reserve("ana"); ok {
+			t.Fatal("6th attempt allowed")
+		}
+		rs[2].Cancel()
+		rs[2].Cancel() // twice is once
+		r, ok := l.Reserve("ana")
+		if !ok {
+			t.Fatal("a cancelled reservation did not free its slot")
+		}
+		if _, ok := l.Reserve("ana"); ok {
+			t.Fatal("a double cancel freed two slots")
+		}
+		r.Cancel()
+		for _, r := range rs {
+			r.Cancel()
+		}
+		if len(l.failures) != 0 {
+			t.Fatalf("cancelling everything left %d keys", len(l.failures))
+		}
+	})
+	t.Run("RefusedIsNotCounted", func(t *testing.T) {
+		l := newLimiter()
+		for i := 0; i < 50; i++ {
+			r, _ := l.Reserve("ana")
+			_ = r
+		}
+		if n := len(l.failures["ana"]); n != 5 {
+			t.Fatalf("%d failures kept, want 5", n)
+		}
+		var zero Reservation
+		zero.Cancel()
+	})
+	t.Run("WindowMoves", func(t *testing.T) {
+		l := newLimiter()
+		for i := 0; i < 5; i++ {
+			l.Reserve("ana")
+		}
+		now = now.Add(time.Minute)
+		if _, ok := l.Reserve("ana"); !ok {
+			t.Fatal("still refused after the window")
+		}
+	})
 }

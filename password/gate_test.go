@@ -8,7 +8,6 @@ import (
 	"time"
 )
 
-
 func TestGate(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		g := NewGate(2)

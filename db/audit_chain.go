@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -47,11 +46,71 @@ func (r checkpointRow) checkpoint() convdesk.Checkpoint {
 }
 
 // Checkpoint signs the chain head if it moved since the last checkpoint.
+// With a witness set (SetWitness), it first takes the witness's lock, checks
+// that the database's last checkpoint is the witness's last line, commits
+// the new checkpoint and then appends its line, so that the witness never
+// holds a checkpoint the database lacks and lines keep the database's order
+// across processes.
 func (db *DB) Checkpoint(ctx context.Context) error {
 	if db.auditKey == nil {
 		return ErrNoAuditKey
 	}
-	return db.withTx(ctx, func(tx *sqlx.Tx) error {
+	if db.witness == nil {
+		_, err := db.signCheckpoint(ctx, nil)
+		return err
+	}
+	if !db.trailChecked {
+		return errors.New("audit checkpoint: the trail was not checked against the witness yet (CheckTrail)")
+	}
+	unlock, err := db.witness.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := db.witnessState(ctx)
+	if err != nil {
+		return err
+	}
+	switch rec := db.reconcile(st); {
+	case rec.brk != nil:
+		// Someone changed the database or the witness while the console ran:
+		// sign nothing more until a restart looks at it.
+		db.setVerdict(*rec.brk, false)
+		return fmt.Errorf("audit checkpoint refused: the trail broke at %s: %s", rec.brk.Position(), rec.brk.Problem)
+	case rec.repair != nil:
+		if err := db.witness.Append(*rec.repair); err != nil {
+			return err
+		}
+	}
+	return db.signAndWitness(ctx, nil)
+}
+
+// signAndWitness signs the head (continuing from from when set, see
+// signCheckpoint) and appends the new checkpoint to the witness. The caller
+// holds the witness's lock.
+func (db *DB) signAndWitness(ctx context.Context, from *convdesk.Checkpoint) error {
+	cp, err := db.signCheckpoint(ctx, from)
+	if err != nil || cp == nil {
+		return err
+	}
+	if afterCheckpointCommit != nil {
+		afterCheckpointCommit()
+	}
+	return db.witness.Append(*cp)
+}
+
+// afterCheckpointCommit, when set (crash tests only, see
+// crashhook_crashtest.go), runs between a checkpoint's commit and its
+// witness line.
+var afterCheckpointCommit func()
+
+// signCheckpoint commits a checkpoint of the chain head, if it moved, and
+// returns it (nil when there was nothing to sign). It follows the database's
+// last checkpoint, or from when from is later: after an accepted break the
+// witness's last line, so the witness's chain of MACs stays unbroken.
+func (db *DB) signCheckpoint(ctx context.Context, from *convdesk.Checkpoint) (*convdesk.Checkpoint, error) {
+	var out *convdesk.Checkpoint
+	err := db.withTx(ctx, func(tx *sqlx.Tx) error {
 		var head struct {
 			ID   int64  `db:"id"`
 			Hash string `db:"hash"`
@@ -63,79 +122,90 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var last checkpointRow
-		err = tx.GetContext(ctx, &last, `SELECT id, event_id, event_hash, at, prev_mac, mac FROM audit_checkpoints ORDER BY id DESC LIMIT 1`)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		last, err := lastCheckpoint(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if last.EventID == head.ID {
+		prev := convdesk.Checkpoint{}
+		if last != nil {
+			prev = *last
+		}
+		if from != nil && from.ID > prev.ID {
+			prev = *from
+		}
+		if prev.ID > 0 && prev.EventID == head.ID {
 			return nil
 		}
-		cp := convdesk.Checkpoint{ID: last.ID + 1, EventID: head.ID, EventHash: head.Hash, At: db.now(), PrevMAC: last.MAC}
+		cp := convdesk.Checkpoint{ID: prev.ID + 1, EventID: head.ID, EventHash: head.Hash, At: db.now(), PrevMAC: prev.MAC}
 		cp.MAC = cp.ComputeMAC(db.auditKey)
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (id, event_id, event_hash, at, prev_mac, mac)
 			VALUES (?, ?, ?, ?, ?, ?)`, cp.ID, cp.EventID, cp.EventHash, cp.At.UnixMicro(), cp.PrevMAC, cp.MAC)
+		out = &cp
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lastCheckpoint returns the database's last checkpoint, nil when none.
+func lastCheckpoint(ctx context.Context, q sqlx.QueryerContext) (*convdesk.Checkpoint, error) {
+	var last checkpointRow
+	err := sqlx.GetContext(ctx, q, &last, `SELECT id, event_id, event_hash, at, prev_mac, mac FROM audit_checkpoints ORDER BY id DESC LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cp := last.checkpoint()
+	return &cp, nil
 }
 
 // Verify walks every event in order, recomputing each hash and its link to the
-// predecessor, and checks every checkpoint's signature and that the event it
-// names still has the hash it signed. It reports the first break found.
+// predecessor, and checks every checkpoint's signature, that it follows the
+// one before, that the event it names still has the hash it signed, and,
+// with a witness set, that the witness holds the same checkpoints. It
+// reports the first break found: checkpoint breaks before event breaks.
 //
-// It reads inside one read transaction, so a consistent snapshot is verified
-// while the console keeps writing.
+// Checkpoints and witness lines are streamed, never held in memory: one walk
+// goes through both in step, while the events are walked in segments on
+// parallel read connections, each reading the checkpoints of its range in
+// step with its events. Events below the head never change, so the
+// segments need no common snapshot.
 func (db *DB) Verify(ctx context.Context, progress func(checked, total int64)) (convdesk.VerifyReport, error) {
+	rep, err := db.verify(ctx, progress)
+	if err == nil {
+		if !rep.OK {
+			db.markAccepted(ctx, &rep)
+		}
+		db.setVerdict(rep, true)
+	}
+	return rep, err
+}
+
+func (db *DB) verify(ctx context.Context, progress func(checked, total int64)) (convdesk.VerifyReport, error) {
 	var rep convdesk.VerifyReport
 	if db.auditKey == nil {
 		return rep, ErrNoAuditKey
+	}
+	if db.witness != nil {
+		rep.Witness = db.witness.Path()
 	}
 	tx, err := db.ro.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return rep, err
 	}
 	defer tx.Rollback()
-
-	var cps []checkpointRow
-	if err := tx.SelectContext(ctx, &cps, `SELECT id, event_id, event_hash, at, prev_mac, mac FROM audit_checkpoints ORDER BY id`); err != nil {
-		return rep, err
-	}
 	var total int64
 	if err := tx.GetContext(ctx, &total, `SELECT COALESCE(MAX(id), 0) FROM audit_events`); err != nil {
 		return rep, err
 	}
-	// Checkpoints first: their signatures and order do not depend on events.
-	byEvent := make(map[int64]checkpointRow, len(cps))
-	prevMAC, prevEvent := "", int64(0)
-	for i, r := range cps {
-		cp := r.checkpoint()
-		switch {
-		case r.ID != int64(i+1):
-			return broken(rep, 0, r.ID, fmt.Sprintf("checkpoint %d is missing (found %d in its place)", i+1, r.ID)), nil
-		case cp.ComputeMAC(db.auditKey) != r.MAC:
-			return broken(rep, 0, r.ID, fmt.Sprintf("checkpoint %d's signature does not match: it was forged or altered, or the audit key is not the one it was signed with", r.ID)), nil
-		case r.PrevMAC != prevMAC:
-			return broken(rep, 0, r.ID, fmt.Sprintf("checkpoint %d does not follow checkpoint %d", r.ID, r.ID-1)), nil
-		case r.EventID <= prevEvent:
-			return broken(rep, 0, r.ID, fmt.Sprintf("checkpoint %d goes backwards to event %d", r.ID, r.EventID)), nil
-		case r.EventID > total:
-			return broken(rep, r.EventID, r.ID, fmt.Sprintf("checkpoint %d signed event %d, but the trail ends at event %d: events were removed", r.ID, r.EventID, total)), nil
-		}
-		byEvent[r.EventID] = r
-		prevMAC, prevEvent = r.MAC, r.EventID
-	}
 
-	tx.Rollback() // the events below total never change: each segment reads its own snapshot
-
-	// The chain is walked in segments on parallel read connections; each
-	// checks its own links and hashes, and the joins are checked after.
 	parts := 1
 	if total >= 2*verifySegmentMin {
 		parts = verifyParallelism
-	}
-	cpEvents := make([]int64, len(cps))
-	for i, c := range cps {
-		cpEvents[i] = c.EventID
 	}
 	var mu sync.Mutex
 	var checked int64
@@ -148,18 +218,32 @@ func (db *DB) Verify(ctx context.Context, progress func(checked, total int64)) (
 		checked += n
 		progress(checked, total)
 	}
+	var walk checkpointWalk
 	segs := make([]verifySegment, parts)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		walk.err = db.walkCheckpoints(ctx, tx, total, &walk)
+	}()
 	for k := range segs {
 		segs[k].lo, segs[k].hi = total*int64(k)/int64(parts), total*int64(k+1)/int64(parts)
 		wg.Add(1)
 		go func(seg *verifySegment) {
 			defer wg.Done()
-			seg.err = db.verifySegment(ctx, seg, byEvent, cpEvents, report)
+			seg.err = db.verifySegment(ctx, seg, report)
 		}(&segs[k])
 	}
 	wg.Wait()
-	lastCheckpointEvent := int64(0)
+	if walk.err != nil {
+		return rep, walk.err
+	}
+	rep.Notes = walk.notes
+	rep.Checkpoints = walk.checkpoints
+	rep.LastCheckpointID = walk.lastCheckpoint
+	if walk.problem != "" {
+		return broken(rep, walk.brokenEvent, walk.brokenCheckpoint, walk.problem), nil
+	}
 	for k, seg := range segs {
 		if seg.err != nil {
 			return rep, seg.err
@@ -168,12 +252,8 @@ func (db *DB) Verify(ctx context.Context, progress func(checked, total int64)) (
 			return broken(rep, seg.lo+1, 0, fmt.Sprintf("event %d does not link to event %d: the chain was cut or reordered", seg.lo+1, seg.lo)), nil
 		}
 		rep.Events += seg.events
-		rep.Checkpoints += seg.checkpoints
 		if seg.lastEvent > 0 {
 			rep.LastEventID = seg.lastEvent
-		}
-		if seg.lastCheckpoint > 0 {
-			rep.LastCheckpointID, lastCheckpointEvent = seg.lastCheckpoint, seg.lastCheckpointEvent
 		}
 		if seg.problem != "" {
 			return broken(rep, seg.brokenEvent, seg.brokenCheckpoint, seg.problem), nil
@@ -182,7 +262,7 @@ func (db *DB) Verify(ctx context.Context, progress func(checked, total int64)) (
 	if progress != nil {
 		progress(rep.Events, total)
 	}
-	rep.UncheckpointedEvents = rep.LastEventID - lastCheckpointEvent
+	rep.UncheckpointedEvents = rep.LastEventID - walk.lastCheckpointEvent
 	rep.OK = true
 	return rep, nil
 }
@@ -207,10 +287,8 @@ const (
 // checking it found.
 type verifySegment struct {
 	lo, hi              int64
-	events, checkpoints int64
+	events              int64
 	lastEvent           int64
-	lastCheckpoint      int64
-	lastCheckpointEvent int64
 	firstPrev, lastHash string
 	brokenEvent         int64
 	brokenCheckpoint    int64
@@ -220,9 +298,15 @@ type verifySegment struct {
 
 // verifySegment checks the events of seg in order: no ID missing, each
 // linked to the one before, each hash recomputed from the stored columns,
-// and each checkpointed event still carrying the hash its checkpoint signed.
-// It stops at the first break.
-func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, byEvent map[int64]checkpointRow, cpEvents []int64, report func(int64)) error {
+// and each checkpointed event still carrying the hash its checkpoint signed
+// (the checkpoints of the range are read in step with the events). It stops
+// at the first break.
+func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, report func(int64)) error {
+	cps, err := db.checkpointsFrom(ctx, seg.lo)
+	if err != nil {
+		return err
+	}
+	defer cps.Close()
 	rows, err := db.ro.QueryContext(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE id > ? AND id <= ? ORDER BY id`, seg.lo, seg.hi)
 	if err != nil {
 		return err
@@ -235,6 +319,9 @@ func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, byEvent map
 	var buf []byte
 	var hexSum [2 * sha256.Size]byte
 	var unreported int64
+	// prevCheckpointed is the last checkpointed event before the current
+	// one, for naming the range a rewrite covers.
+	var prevCheckpointed int64
 	want := seg.lo + 1
 	for rows.Next() {
 		if err := rows.Scan(&r.ID, &r.At, &r.ActorID, &r.ActorName, &r.ActorRole, &r.ClientIP, &r.UserAgent,
@@ -264,14 +351,20 @@ func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, byEvent map
 			fail(r.ID, 0, fmt.Sprintf("event %d was altered after it was recorded: its content no longer matches its hash", r.ID))
 			return nil
 		}
-		if cp, ok := byEvent[r.ID]; ok {
-			if cp.EventHash != r.Hash {
-				fail(r.ID, cp.ID, fmt.Sprintf("events after %d up to %d were rewritten and their hashes recomputed: event %d no longer has the hash signed in checkpoint %d",
-					checkpointedBefore(cpEvents, r.ID), r.ID, r.ID, cp.ID))
+		// Checkpoints naming earlier events name ones that are gone or out
+		// of order, which the checkpoint walk reports.
+		for cps.ok && cps.cur.EventID < r.ID {
+			prevCheckpointed = cps.cur.EventID
+			if err := cps.next(); err != nil {
+				return err
+			}
+		}
+		if cps.ok && cps.cur.EventID == r.ID {
+			if cps.cur.EventHash != r.Hash {
+				fail(r.ID, cps.cur.ID, fmt.Sprintf("events after %d up to %d were rewritten and their hashes recomputed: event %d no longer has the hash signed in checkpoint %d",
+					prevCheckpointed, r.ID, r.ID, cps.cur.ID))
 				return nil
 			}
-			seg.checkpoints++
-			seg.lastCheckpoint, seg.lastCheckpointEvent = cp.ID, r.ID
 		}
 		seg.lastHash = r.Hash
 		seg.events++
@@ -292,11 +385,61 @@ func (db *DB) verifySegment(ctx context.Context, seg *verifySegment, byEvent map
 	return nil
 }
 
-// checkpointedBefore returns the last checkpointed event before id, 0 if none.
-func checkpointedBefore(cpEvents []int64, id int64) int64 {
-	i := sort.Search(len(cpEvents), func(i int) bool { return cpEvents[i] >= id })
-	if i == 0 {
-		return 0
-	}
-	return cpEvents[i-1]
+// checkpointCursor streams checkpoints in ID order.
+type checkpointCursor struct {
+	rows *sql.Rows
+	cur  convdesk.Checkpoint
+	ok   bool
 }
+
+// checkpointsFrom opens a cursor at the checkpoint that follows the last
+// one naming an event at or before event, found by binary search on ID (in
+// an intact trail, event IDs grow with checkpoint IDs; where they do not,
+// the checkpoint walk reports it). The cursor starts one earlier, so the
+// range a rewrite covers can be named.
+func (db *DB) checkpointsFrom(ctx context.Context, event int64) (*checkpointCursor, error) {
+	var lo, hi int64
+	if err := db.ro.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM audit_checkpoints`).Scan(&lo, &hi); err != nil {
+		return nil, err
+	}
+	start := lo
+	for lo <= hi && event > 0 {
+		mid := lo + (hi-lo)/2
+		var id, ev int64
+		err := db.ro.QueryRowContext(ctx, `SELECT id, event_id FROM audit_checkpoints WHERE id >= ? ORDER BY id LIMIT 1`, mid).Scan(&id, &ev)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ev <= event {
+			start, lo = id, id+1
+		} else {
+			hi = mid - 1
+		}
+	}
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, event_id, event_hash, at, prev_mac, mac FROM audit_checkpoints WHERE id >= ? ORDER BY id`, start)
+	if err != nil {
+		return nil, err
+	}
+	c := &checkpointCursor{rows: rows}
+	return c, c.next()
+}
+
+// next moves to the next checkpoint; ok turns false after the last.
+func (c *checkpointCursor) next() error {
+	c.ok = c.rows.Next()
+	if !c.ok {
+		return c.rows.Err()
+	}
+	var r checkpointRow
+	if err := c.rows.Scan(&r.ID, &r.EventID, &r.EventHash, &r.At, &r.PrevMAC, &r.MAC); err != nil {
+		return err
+	}
+	c.cur = r.checkpoint()
+	return nil
+}
+
+// Close ends the cursor.
+func (c *checkpointCursor) Close() error { return c.rows.Close() }

@@ -230,7 +230,14 @@ func (g *auditGenerator) action() convdesk.Action {
 		staff := convdesk.ActionGroups["staff"]
 		return staff[g.rng.IntN(len(staff))]
 	}
-	audit := convdesk.ActionGroups["audit"]
+	// Not the trail's own start-up records (witness started, break
+	// accepted): made-up ones would only mislead.
+	var audit []convdesk.Action
+	for _, a := range convdesk.ActionGroups["audit"] {
+		if a != convdesk.ActionAuditWitnessStarted && a != convdesk.ActionAuditBreakAccepted {
+			audit = append(audit, a)
+		}
+	}
 	return audit[g.rng.IntN(len(audit))]
 }
 

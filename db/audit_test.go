@@ -297,7 +297,7 @@ func TestGenerateAuditEventsChainsAndIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range convdesk.Actions {
-		if !seen[a] {
+		if !seen[a] && a != convdesk.ActionAuditWitnessStarted && a != convdesk.ActionAuditBreakAccepted {
 			t.Errorf("no generated %s event", a)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convdesk/convdesk/witness"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -35,6 +36,12 @@ type DB struct {
 
 	// auditKey signs checkpoints; it is kept outside the database.
 	auditKey []byte
+	// witness, when set, receives every checkpoint; trailChecked says
+	// CheckTrail passed, so checkpoints may be signed.
+	witness      *witness.File
+	trailChecked bool
+	// verdict is the last known state of the trail, for the audit pages.
+	verdict trailVerdict
 
 	// beforeAuditHook, when set (tests only), runs inside an edit's transaction
 	// after the change and before its audit event, to inject faults.

@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
@@ -14,7 +17,6 @@ import (
 	"github.com/convdesk/convdesk/password"
 	"github.com/convdesk/convdesk/views"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
 
 // ctxHasSession marks a request whose session was loaded.
@@ -58,23 +60,6 @@ func newSessions(cfg Config, store scs.Store) *scs.SessionManager {
 	sm.Cookie.Persist = false
 	sm.Cookie.Path = "/"
 	return sm
-}
-
-// csrf is Echo's CSRF middleware: a browser's Sec-Fetch-Site: same-origin (or
-// none) passes; otherwise the token from the X-CSRF-Token header or the _csrf
-// form field must match the cookie's (missing → 400, wrong → 403). It runs
-// before the sign-in check, so an anonymous forged POST is refused by CSRF.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        s.isStateless,
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     CSRFContextKey,
-		CookieName:     "convdesk_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode,
-		CookieSecure:   s.cfg.SecureCookies,
-	})
 }
 
 // isStateless reports whether the matched route needs no session or CSRF
@@ -249,16 +234,50 @@ func (h *Auth) renderLogin(c echo.Context, status int, in loginInput, message st
 	return Render(c, status, views.LoginPage(vm), nil)
 }
 
-// safeNext keeps a post-sign-in target only when it is a path on this site.
+// safeNext keeps a post-sign-in target only when it is a path on this site:
+// it starts with one "/", holds no backslash, no control character (a tab,
+// CR or LF that browsers strip: "/\t/evil.example" is "//evil.example" to
+// them), parses as a URL without scheme or host, and its decoded path does
+// not start with "//" or hold a backslash or control character either
+// ("/%2F%2Fevil" is "//evil" to a server or proxy that decodes it).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) < 1 || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") || hasUnsafeRune(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		strings.HasPrefix(u.Path, "//") || hasUnsafeRune(u.Path) {
 		return ""
 	}
 	return next
 }
 
+// hasUnsafeRune reports whether s holds a backslash, a control character or
+// invalid UTF-8.
+func hasUnsafeRune(s string) bool {
+	for _, r := range s {
+		if r == '\\' || r == utf8.RuneError || unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// errSignInBusy answers a sign-in that found no free password-hash slot
+// within its request's time.
+func errSignInBusy(ctx context.Context, cause error) error {
+	err := convdesk.Errorf(convdesk.EUnavailable, 0, "%s", views.T(ctx, "auth.busy"))
+	err.Cause = cause
+	return err
+}
+
 // Login checks the credentials, throttling failures per username and per
 // client IP, and starts a fresh session.
+//
+// Each attempt reserves its place in both throttles before the slow password
+// check and gives it back only if the password was right (or never
+// checked), so guesses sent in parallel are held to the limit as sequential
+// ones are. The check itself waits for one of the password-hash slots.
 func (h *Auth) Login(c echo.Context) error {
 	var in loginInput
 	if err := c.Bind(&in); err != nil {
@@ -268,32 +287,49 @@ func (h *Auth) Login(c echo.Context) error {
 	in.Username = strings.ToLower(strings.TrimSpace(boundUTF8(in.Username, 64)))
 	a := Attribution(c, "")
 	a.Actor = convdesk.Actor{Name: in.Username}
-	userKey, ipKey := "u:"+in.Username, "ip:"+a.ClientIP
 
-	if h.s.userLimiter.Blocked(userKey) || h.s.ipLimiter.Blocked(ipKey) {
-		ev := convdesk.NewAuditEvent(a, convdesk.ActionAuthLocked, "")
-		ev.Outcome = convdesk.OutcomeFailed
-		ev.Message = "too many failed sign-ins in the last minute"
-		if err := h.s.audit.Append(ctx, ev); err != nil {
-			return err
-		}
-		in.Password = ""
-		return h.renderLogin(c, http.StatusTooManyRequests, in, views.T(ctx, "auth.throttled"))
+	ipSlot, ok := h.s.ipLimiter.Reserve("ip:" + a.ClientIP)
+	if !ok {
+		return h.throttled(c, a, in)
 	}
+	userSlot, ok := h.s.userLimiter.Reserve("u:" + in.Username)
+	if !ok {
+		ipSlot.Cancel()
+		return h.throttled(c, a, in)
+	}
+	// Until the password proves wrong, the attempt is not a failure.
+	checked := false
+	defer func() {
+		if !checked {
+			ipSlot.Cancel()
+			userSlot.Cancel()
+		}
+	}()
 
 	m, err := h.s.staff.StaffByUsername(ctx, in.Username)
-	ok := false
+	ok = false
 	switch {
 	case err == nil:
-		ok, _ = password.Check(in.Password, m.PasswordHash)
+		ok, err = h.s.hashes.Check(ctx, in.Password, m.PasswordHash)
 	case convdesk.KindOf(err) == convdesk.ENotFound:
-		password.CheckNone(in.Password) // as slow as a real check
-	default:
+		err = h.s.hashes.CheckNone(ctx, in.Password) // as slow as a real check
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Refused unchecked: recorded (sparsely, like throttling) with a
+		// context that outlives the request's, which has just ended.
+		ev := convdesk.NewAuditEvent(a, convdesk.ActionAuthLoginFailed, "")
+		ev.Outcome = convdesk.OutcomeFailed
+		ev.Message = "no password check free in time"
+		if aerr := h.s.coalesce.Record(context.WithoutCancel(ctx), "auth.busy ip:"+a.ClientIP, ev); aerr != nil {
+			return errors.Join(errSignInBusy(ctx, err), aerr)
+		}
+		return errSignInBusy(ctx, err)
+	}
+	if err != nil && !errors.Is(err, password.ErrMalformed) {
 		return err
 	}
 	if !ok || !m.Active() {
-		h.s.userLimiter.Fail(userKey)
-		h.s.ipLimiter.Fail(ipKey)
+		checked = true
 		ev := convdesk.NewAuditEvent(a, convdesk.ActionAuthLoginFailed, "")
 		ev.Outcome = convdesk.OutcomeFailed
 		ev.Message = "wrong username or password"
@@ -307,8 +343,8 @@ func (h *Auth) Login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusUnauthorized, in, views.T(ctx, "auth.wrong"))
 	}
 
-	h.s.userLimiter.Reset(userKey)
-	// A new token at sign-in: a session fixed before sign-in is worthless.
+	// A new session token at sign-in: a session fixed before sign-in is
+	// worthless. The CSRF token is the session's, so it is new too.
 	if err := h.s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -316,6 +352,7 @@ func (h *Auth) Login(c echo.Context) error {
 	h.s.sessions.Put(ctx, sessStaffID, m.ID)
 	h.s.sessions.Put(ctx, sessSignedIn, now.UnixMicro())
 	h.s.sessions.Put(ctx, sessSeen, now.UnixMicro())
+	h.s.newCSRFToken(c)
 	if m.TimeZone == "" && in.TimeZone != "" {
 		// The browser's zone, set once; a bad value is simply not kept.
 		if err := h.s.staff.SetStaffPreferences(ctx, m.ID, in.TimeZone, ""); err == nil {
@@ -335,6 +372,23 @@ func (h *Auth) Login(c echo.Context) error {
 		return Redirect(c, next)
 	}
 	return Redirect(c, h.s.homeOf(m.Role))
+}
+
+// throttled refuses a sign-in over the limit with 429. The refusal is
+// recorded through the coalescer keyed by client IP alone: a flood from one
+// address, whatever usernames it tries, leaves one event at once and one
+// counting the rest at the end of the minute (keying by username would let
+// a flood that changes the username each time write an event per attempt).
+func (h *Auth) throttled(c echo.Context, a convdesk.Attribution, in loginInput) error {
+	ctx := c.Request().Context()
+	ev := convdesk.NewAuditEvent(a, convdesk.ActionAuthLocked, "")
+	ev.Outcome = convdesk.OutcomeFailed
+	ev.Message = "too many failed sign-ins in the last minute"
+	if err := h.s.coalesce.Record(ctx, string(convdesk.ActionAuthLocked)+" ip:"+a.ClientIP, ev); err != nil {
+		return err
+	}
+	in.Password = ""
+	return h.renderLogin(c, http.StatusTooManyRequests, in, views.T(ctx, "auth.throttled"))
 }
 
 // Logout ends the session.

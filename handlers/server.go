@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -84,8 +85,11 @@ type Server struct {
 	sessions    *scs.SessionManager
 	userLimiter *throttle.Limiter
 	ipLimiter   *throttle.Limiter
-	now         func() time.Time
-	passwords   password.Params
+	// hashes bounds concurrent password hashes to the cores: sign-ins beyond
+	// that wait for a slot within their request's time.
+	hashes    *password.Gate
+	now       func() time.Time
+	passwords password.Params
 	// verifyJobs are the audit pages' background verifications.
 	verifyJobs *verifyJobs
 
@@ -102,8 +106,8 @@ const (
 	ctxAccess          = "convdesk.access"
 	ctxActor           = "convdesk.actor"
 	ctxTriggers        = "convdesk.hx_triggers"
-	// CSRFContextKey is where the CSRF middleware leaves the token for the
-	// layout's <meta name="csrf-token"> (Echo's CSRF middleware default).
+	// CSRFContextKey is where the CSRF middleware leaves the session's token
+	// for the layout's <meta name="csrf-token">.
 	CSRFContextKey = "csrf"
 )
 
@@ -152,6 +156,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 		passwords:   deps.Password,
 		userLimiter: throttle.New(signInFailures, signInWindow),
 		ipLimiter:   throttle.New(signInFailures, signInWindow),
+		hashes:      password.NewGate(runtime.GOMAXPROCS(0)),
 		assets:      assets, routeIndex: map[string]int{},
 		coalesce: deps.Coalescer,
 	}
@@ -278,7 +283,7 @@ func (s *Server) layout(c echo.Context, title string) views.LayoutVM {
 		Assets: s.assets.vm(s.echo),
 		Flash:  popFlash(c, s),
 	}
-	vm.CSRFToken, _ = c.Get(CSRFContextKey).(string)
+	vm.CSRFToken = s.csrfToken(c)
 	staff, signedIn := StaffOf(c)
 	if signedIn {
 		name := staff.DisplayName

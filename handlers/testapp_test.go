@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,6 +150,9 @@ type testClient struct {
 	app     *testApp
 	cookies map[string]*http.Cookie
 	ip      string
+	// csrf is the token of the last page's <meta name="csrf-token">; it is
+	// forgotten when the session cookie changes (the token is per session).
+	csrf string
 	// tls makes requests arrive as over HTTPS.
 	tls bool
 }
@@ -183,14 +187,23 @@ func (cl *testClient) do(req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	cl.app.srv.Echo().ServeHTTP(rec, req)
 	for _, c := range rec.Result().Cookies() {
+		if old := cl.cookies[c.Name]; c.Name == "convdesk_session" && (old == nil || old.Value != c.Value) {
+			cl.csrf = ""
+		}
 		if c.MaxAge < 0 || c.Value == "" {
 			delete(cl.cookies, c.Name)
 			continue
 		}
 		cl.cookies[c.Name] = c
 	}
+	if m := csrfMeta.FindStringSubmatch(rec.Body.String()); m != nil && m[1] != "" {
+		cl.csrf = m[1]
+	}
 	return rec
 }
+
+// csrfMeta finds the page's CSRF token.
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)"`)
 
 // get sends a GET with headers given as name/value pairs.
 func (cl *testClient) get(path string, headers ...string) *httptest.ResponseRecorder {
@@ -202,16 +215,15 @@ func (cl *testClient) get(path string, headers ...string) *httptest.ResponseReco
 }
 
 // csrfToken returns the client's CSRF token, fetching a page first if it has
-// none yet.
+// none yet: the account page when signed in, else the sign-in page.
 func (cl *testClient) csrfToken() string {
-	if c := cl.cookies["convdesk_csrf"]; c != nil {
-		return c.Value
+	for _, path := range []string{"/account", "/login"} {
+		if cl.csrf != "" {
+			break
+		}
+		cl.get(path)
 	}
-	cl.get("/login")
-	if c := cl.cookies["convdesk_csrf"]; c != nil {
-		return c.Value
-	}
-	return ""
+	return cl.csrf
 }
 
 // post sends a form with the CSRF token in the X-CSRF-Token header, as the

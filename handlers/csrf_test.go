@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestCSRFToken: the token lives in the session, is rotated at sign-in and
+// sign-out, is read from the X-CSRF-Token header or the _csrf form field and
+// never from the query string, and a refusal says it is one.
+func TestCSRFToken(t *testing.T) {
+	preferences := url.Values{"language": {"en"}}
+	t.Run("NotFromQuery", func(t *testing.T) {
+		app := newTestApp(t)
+		cl := app.signIn(t, "agent")
+		token := cl.csrfToken()
+		req := httptest.NewRequest(http.MethodPost, "/account/preferences?_csrf="+url.QueryEscape(token), strings.NewReader(preferences.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if rec := cl.do(req); rec.Code != http.StatusBadRequest {
+			t.Fatalf("token in the query string only: %d, want 400", rec.Code)
+		}
+		if rec := cl.post("/account/preferences", url.Values{"language": {"en"}, "_csrf": {token}}, "X-CSRF-Token", ""); rec.Code != http.StatusSeeOther {
+			t.Fatalf("token in the form body: %d, want 303", rec.Code)
+		}
+	})
+	t.Run("RotatedAtSignIn", func(t *testing.T) {
+		app := newTestApp(t)
+		cl := app.anon()
+		before := cl.csrfToken()
+		if rec := cl.post("/login", url.Values{"username": {"agent"}, "password": {"agent-demo"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", rec.Code)
+		}
+		if after := cl.csrfToken(); after == "" || after == before {
+			t.Fatalf("token before sign-in %q, after %q: not rotated", before, after)
+		}
+		if rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", before); rec.Code != http.StatusForbidden {
+			t.Fatalf("the pre-sign-in token still works: %d", rec.Code)
+		}
+		if rec := cl.post("/account/preferences", preferences); rec.Code != http.StatusSeeOther {
+			t.Fatalf("the new token: %d", rec.Code)
+		}
+	})
+	t.Run("RotatedAtSignOut", func(t *testing.T) {
+		app := newTestApp(t)
+		cl := app.signIn(t, "agent")
+		before := cl.csrfToken()
+		if rec := cl.post("/logout", nil); rec.Code != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", rec.Code)
+		}
+		if after := cl.csrfToken(); after == "" || after == before {
+			t.Fatalf("token before sign-out %q, after %q: not rotated", before, after)
+		}
+		if rec := cl.post("/login", url.Values{"username": {"agent"}, "password": {"agent-demo"}}, "X-CSRF-Token", before); rec.Code != http.StatusForbidden {
+			t.Fatalf("the signed-out session's token still works: %d", rec.Code)
+		}
+	})
+	t.Run("PerSession", func(t *testing.T) {
+		app := newTestApp(t)
+		a, b := app.signIn(t, "agent"), app.signIn(t, "agent")
+		if a.csrfToken() == b.csrfToken() {
+			t.Fatal("two sessions share a token")
+		}
+		if rec := b.post("/account/preferences", preferences, "X-CSRF-Token", a.csrfToken()); rec.Code != http.StatusForbidden {
+			t.Fatalf("another session's token: %d", rec.Code)
+		}
+	})
+	t.Run("SameOriginPageCarriesTheToken", func(t *testing.T) {
+		// A page fetched with Sec-Fetch-Site carries the session's real
+		// token, so a later request without that header is not refused.
+		app := newTestApp(t)
+		cl := app.signIn(t, "agent")
+		cl.get("/account", "Sec-Fetch-Site", "same-origin")
+		if rec := cl.post("/account/preferences", preferences); rec.Code != http.StatusSeeOther {
+			t.Fatalf("the token of a same-origin page: %d", rec.Code)
+		}
+	})
+	t.Run("RefusalSaysCSRF", func(t *testing.T) {
+		app := newTestApp(t)
+		cl := app.signIn(t, "agent")
+		for _, lang := range []struct{ accept, want string }{{"en", "CSRF"}, {"zh-CN", "CSRF"}} {
+			rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", "forged", "Accept-Language", lang.accept)
+			body := rec.Body.String()
+			if rec.Code != http.StatusForbidden || !strings.Contains(body, lang.want) || strings.Contains(body, "Your role does not allow this") {
+				t.Fatalf("%s: %d %s", lang.accept, rec.Code, body)
+			}
+		}
+		rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", "forged", "HX-Request", "true")
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Header().Get("HX-Trigger"), "CSRF") {
+			t.Fatalf("htmx: %d %q", rec.Code, rec.Header().Get("HX-Trigger"))
+		}
+	})
+	t.Run("NoTokenCookie", func(t *testing.T) {
+		app := newTestApp(t)
+		cl := app.anon()
+		cl.csrfToken()
+		for name := range cl.cookies {
+			if name != "convdesk_session" {
+				t.Errorf("cookie %q: the token lives in the server-side session", name)
+			}
+		}
+	})
+}

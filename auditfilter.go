@@ -13,7 +13,7 @@ var ActionGroups = map[string][]Action{
 	"reads":   {ActionBoardView, ActionUserSearch, ActionConversationReveal},
 	"signins": {ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked},
 	"staff":   {ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword},
-	"audit":   {ActionAuditExport, ActionAuditVerify, ActionAuditWitnessStarted, ActionAuditBreakAccepted},
+	"audit":   {ActionAuditExport, ActionAuditVerify, ActionAuditView},
 }
 
 // ActionGroupNames lists the keys of ActionGroups in display order.

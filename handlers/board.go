@@ -89,9 +89,9 @@ func (f filterInput) filter() (convdesk.ConversationFilter, error) {
 	return cf, nil
 }
 
-// boardInput is a request for a board or its columns.
+// boardInput is a request for a board or its columns. The user comes from
+// the path alone (Server.pathUserID), never from the input.
 type boardInput struct {
-	UserID  string `param:"id"`
 	Filters filterInput
 }
 
@@ -104,7 +104,6 @@ type columnsInput struct {
 
 // columnInput asks for the next page of one column.
 type columnInput struct {
-	UserID  string `param:"id"`
 	Group   int64  `query:"group"`
 	Cursor  string `query:"cursor"`
 	Filters filterInput
@@ -112,26 +111,12 @@ type columnInput struct {
 
 // historyInput asks for a page of the user's audit events.
 type historyInput struct {
-	UserID string `param:"id"`
-	Before int64  `query:"before"`
+	Before int64 `query:"before"`
 }
 
 // searchInput is the search box.
 type searchInput struct {
 	Query string `query:"q"`
-}
-
-// pathUserID reads the user ID from the path. IDs are letters, digits and
-// _ - . @, which travel unescaped; an escaped form is decoded all the same.
-func pathUserID(raw string) (string, error) {
-	id, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The user ID in the address is not valid.")
-	}
-	if err := convdesk.ValidateUserID(id); err != nil {
-		return "", err
-	}
-	return id, nil
 }
 
 // Search renders the find-a-user page, or just its results for htmx. Every
@@ -140,7 +125,7 @@ func pathUserID(raw string) (string, error) {
 func (h *Board) Search(c echo.Context) error {
 	ctx := c.Request().Context()
 	var in searchInput
-	if err := c.Bind(&in); err != nil {
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	q := strings.TrimSpace(in.Query)
@@ -244,12 +229,12 @@ func safeAvatar(e *echo.Echo, faceURL, name string) string {
 // its parts (columns, pages, history) are fetched without further events.
 func (h *Board) Board(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in boardInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return err
 	}
-	userID, err := pathUserID(in.UserID)
-	if err != nil {
+	var in boardInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	f, err := in.Filters.filter()
@@ -306,12 +291,12 @@ func (h *Board) Board(c echo.Context) error {
 // Without htmx it sends the browser to the board page with the filters.
 func (h *Board) Columns(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in columnsInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return err
 	}
-	userID, err := pathUserID(in.Board.UserID)
-	if err != nil {
+	var in columnsInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	fi := in.Board.Filters
@@ -350,12 +335,12 @@ func (h *Board) Columns(c echo.Context) error {
 // the board.
 func (h *Board) Column(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in columnInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return err
 	}
-	userID, err := pathUserID(in.UserID)
-	if err != nil {
+	var in columnInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	if !IsFragmentRequest(c.Request()) {
@@ -398,12 +383,12 @@ func (h *Board) Column(c echo.Context) error {
 // event ID: the drawer's content for htmx, a page of its own otherwise.
 func (h *Board) History(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in historyInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return err
 	}
-	userID, err := pathUserID(in.UserID)
-	if err != nil {
+	var in historyInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	if in.Before < 0 {

@@ -32,9 +32,10 @@ import (
 
 // editInput is every edit's form: the board version the staff member saw,
 // the ticket and filters (sent along from the filter form), groups and
-// conversations, and what board.js reports about the columns it shows.
+// conversations, and what board.js reports about the columns it shows. The
+// user comes from the path alone (Server.pathUserID): a body can never name
+// another one.
 type editInput struct {
-	UserID        string   `param:"id"`
 	Version       int64    `form:"version"`
 	From          int64    `form:"from"`
 	To            int64    `form:"to"`
@@ -62,7 +63,6 @@ func (in editInput) conversations() []convdesk.ConversationID {
 
 // revealInput asks for one conversation's last message.
 type revealInput struct {
-	UserID       string `param:"id"`
 	Conversation string `form:"conversation"`
 	// Column is the group the card is shown in (0: no group), so the card
 	// comes back with the same "also in" list.
@@ -91,12 +91,12 @@ type edit struct {
 // the board version is refused (and recorded): the store would take version
 // 0 as "do not check", which only tools may ask for.
 func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convdesk.EditRequest, error) {
-	var in editInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return nil, convdesk.EditRequest{}, err
 	}
-	userID, err := pathUserID(in.UserID)
-	if err != nil {
+	var in editInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return nil, convdesk.EditRequest{}, err
 	}
 	e := &edit{c: c, in: in, userID: userID, action: action}
@@ -210,12 +210,12 @@ func (h *Board) Delete(c echo.Context) error {
 // transaction that reads it. The answer is the card with the text.
 func (h *Board) Reveal(c echo.Context) error {
 	ctx := c.Request().Context()
-	var in revealInput
-	if err := c.Bind(&in); err != nil {
+	userID, err := h.s.pathUserID(c)
+	if err != nil {
 		return err
 	}
-	userID, err := pathUserID(in.UserID)
-	if err != nil {
+	var in revealInput
+	if err := h.s.bindInput(c, &in); err != nil {
 		return err
 	}
 	conv, err := h.s.groups.RevealLastMessage(ctx, Attribution(c, in.Filters.Ticket), userID, convdesk.ConversationID(in.Conversation))

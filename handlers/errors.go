@@ -44,6 +44,14 @@ func (s *Server) HTTPErrorHandler(err error, c echo.Context) {
 	// The request's context may be over (the timeout middleware cancels it
 	// when the handler returns); the error page must render all the same.
 	ctx := context.WithoutCancel(c.Request().Context())
+	if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		// Echo's body limit answers before any handler, and often before
+		// the session is read (then the client address is the source):
+		// the refusal is recorded here, the one place every 413 passes.
+		if rerr := s.recordRefusal(c, reasonBodyTooLarge, err, map[string]string{"limit": s.cfg.BodyLimit}); rerr != err {
+			s.log.Error("recording a refused request failed", "request_id", RequestID(c), "err", rerr)
+		}
+	}
 	status, message := s.describe(ctx, err)
 	// A client that went away is not a server failure worth an error line.
 	if status >= 500 && !errors.Is(err, context.Canceled) {
@@ -92,6 +100,10 @@ func (s *Server) describe(ctx context.Context, err error) (int, string) {
 	var de *convdesk.Error
 	if errors.As(err, &de) && de.Kind != convdesk.EInternal {
 		return StatusOf(de), convdesk.MessageOf(de)
+	}
+	var br *badRequest
+	if errors.As(err, &br) {
+		return http.StatusBadRequest, br.Message
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return http.StatusServiceUnavailable, statusMessage(ctx, http.StatusServiceUnavailable)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,6 +39,12 @@ const (
 	// ActionAuditView records reading the trail (list, event, history
 	// drawer): it holds end users' data too.
 	ActionAuditView Action = "audit.view"
+	// ActionAuditWitnessStarted records that the witness (the copy of the
+	// checkpoints outside the database) was started for an existing trail.
+	ActionAuditWitnessStarted Action = "audit.witness_started"
+	// ActionAuditBreakAccepted records that the server was told to start on
+	// a trail that failed its start-up check, and where it broke.
+	ActionAuditBreakAccepted Action = "audit.break_accepted"
 )
 
 // Actions lists every action, grouped as the audit page groups them.
@@ -47,7 +54,7 @@ var Actions = []Action{
 	ActionConversationReveal, ActionBoardView, ActionUserSearch,
 	ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked,
 	ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword,
-	ActionAuditExport, ActionAuditVerify, ActionAuditView,
+	ActionAuditExport, ActionAuditVerify, ActionAuditView, ActionAuditWitnessStarted, ActionAuditBreakAccepted,
 }
 
 // IsEdit reports whether the action changes an end user's groups.
@@ -235,6 +242,39 @@ type VerifyReport struct {
 	BrokenEventID      int64
 	BrokenCheckpointID int64
 	Problem            string
+	// Witness is the witness the checkpoints were compared with ("" when
+	// none was); Notes says what was worth a word but is no break (a torn
+	// witness line ignored, a checkpoint not yet in the witness).
+	Witness string
+	Notes   []string
+}
+
+// Position names where the trail broke as "event:<id>" or
+// "checkpoint:<id>" (the form --allow-broken-trail takes), "" when intact.
+func (r VerifyReport) Position() string {
+	switch {
+	case r.OK:
+		return ""
+	case r.BrokenEventID != 0:
+		return "event:" + strconv.FormatInt(r.BrokenEventID, 10)
+	case r.BrokenCheckpointID != 0:
+		return "checkpoint:" + strconv.FormatInt(r.BrokenCheckpointID, 10)
+	}
+	return ""
+}
+
+// ParseTrailPosition reads a position written as Position writes it
+// ("event:<id>" or "checkpoint:<id>"): one of event and checkpoint is set.
+func ParseTrailPosition(s string) (event, checkpoint int64, err error) {
+	kind, num, ok := strings.Cut(s, ":")
+	n, nerr := strconv.ParseInt(num, 10, 64)
+	if !ok || nerr != nil || n <= 0 || kind != "event" && kind != "checkpoint" {
+		return 0, 0, Errorf(EInvalid, 0, "%q names no place in the audit trail: write event:<id> or checkpoint:<id>, e.g. checkpoint:45", s)
+	}
+	if kind == "event" {
+		return n, 0, nil
+	}
+	return 0, n, nil
 }
 
 // AuditQuery selects audit events for the per-user history and the audit pages.

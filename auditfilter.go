@@ -13,7 +13,7 @@ var ActionGroups = map[string][]Action{
 	"reads":   {ActionBoardView, ActionUserSearch, ActionConversationReveal},
 	"signins": {ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked},
 	"staff":   {ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword},
-	"audit":   {ActionAuditExport, ActionAuditVerify, ActionAuditView},
+	"audit":   {ActionAuditExport, ActionAuditVerify, ActionAuditView, ActionAuditWitnessStarted, ActionAuditBreakAccepted},
 }
 
 // ActionGroupNames lists the keys of ActionGroups in display order.

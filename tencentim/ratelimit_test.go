@@ -8,31 +8,7 @@ import (
 	"time"
 )
 
-// fakeClock advances by exactly the waited duration whenever someone waits,
-// so limiter tests run instantly and deterministically. It only moves
-// forward, which is all the limiter's guarantee needs.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	now := c.now
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- now
-	return ch
-}
+func newFakeClock() *StepClock { return NewStepClock(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) }
 
 // maxInWindow returns the most call times within any half-open one-second window.
 func maxInWindow(times []time.Time) int {

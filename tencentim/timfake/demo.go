@@ -2,6 +2,7 @@ package timfake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -52,7 +53,8 @@ func (s *Server) seed() {
 	s.groupChats = map[string]*groupChat{}
 	add := func(id, nick string) *account {
 		a := &account{id: id, nick: nick, image: "https://example.com/avatars/" + id + ".png",
-			marks: map[string]string{}, touched: map[string]int64{}, convIndex: map[string]*conversation{}}
+			marks: map[string]string{}, touched: map[string]int64{}, groupRefs: map[string]int{},
+			convIndex: map[string]*conversation{}}
 		s.accounts[id] = a
 		return a
 	}
@@ -137,7 +139,7 @@ func (s *Server) seed() {
 	for g := 0; g < 20; g++ {
 		name := fmt.Sprintf("Team %02d", g+1)
 		daveOrder = append(daveOrder, name)
-		daveGroups[name] = daveConvs[g*50 : (g+1)*50]
+		daveGroups[name] = slices.Clone(daveConvs[g*50 : (g+1)*50])
 	}
 	// A few conversations in two groups: still 1000 distinct.
 	daveGroups["Team 01"] = append(daveGroups["Team 01"], daveConvs[60], daveConvs[70])

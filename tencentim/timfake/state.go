@@ -76,6 +76,7 @@ type account struct {
 	convs       []*conversation   // the recent-contact list, in list order
 	marks       map[string]string // conversation ID → StandardMark bit string
 	touched     map[string]int64  // conversation ID → last group/mark change (Unix s)
+	groupRefs   map[string]int    // conversation ID → number of groups holding it (> 0 only)
 	convIndex   map[string]*conversation
 }
 
@@ -114,23 +115,14 @@ func (a *account) group(name string) *convGroup {
 }
 
 // groupedCount is the number of distinct conversations in any group.
-func (a *account) groupedCount() int {
-	seen := map[string]bool{}
-	for _, g := range a.groups {
-		for _, m := range g.members {
-			seen[m] = true
-		}
-	}
-	return len(seen)
-}
+func (a *account) groupedCount() int { return len(a.groupRefs) }
 
-func (a *account) isGrouped(conv string) bool {
-	for _, g := range a.groups {
-		if slices.Contains(g.members, conv) {
-			return true
-		}
+func (a *account) isGrouped(conv string) bool { return a.groupRefs[conv] > 0 }
+
+func (a *account) unref(conv string) {
+	if a.groupRefs[conv]--; a.groupRefs[conv] <= 0 {
+		delete(a.groupRefs, conv)
 	}
-	return false
 }
 
 // groupIDsOf lists the IDs of the groups conv is in, in group order.
@@ -178,6 +170,7 @@ func (a *account) addMember(g *convGroup, conv string, now int64) int {
 		return codeGroupedLimit
 	}
 	g.members = append(g.members, conv)
+	a.groupRefs[conv]++
 	a.touched[conv] = now
 	return 0
 }
@@ -187,6 +180,7 @@ func (a *account) addMember(g *convGroup, conv string, now int64) int {
 func (a *account) removeMember(g *convGroup, conv string, now int64) int {
 	if i := slices.Index(g.members, conv); i >= 0 {
 		g.members = slices.Delete(g.members, i, i+1)
+		a.unref(conv)
 		a.touched[conv] = now
 	}
 	return 0
@@ -213,6 +207,7 @@ func (a *account) deleteGroup(name string, now int64) (*convGroup, *apiError) {
 		return nil, fail(codeGroupNotFound, "group %q does not exist", name)
 	}
 	for _, m := range g.members {
+		a.unref(m)
 		a.touched[m] = now
 	}
 	a.groups = slices.DeleteFunc(a.groups, func(x *convGroup) bool { return x == g })
@@ -222,11 +217,9 @@ func (a *account) deleteGroup(name string, now int64) (*convGroup, *apiError) {
 // entries lists the conversations that have group or mark data, in the
 // order of the conversation list, then any others by ID.
 func (a *account) entries() []string {
-	has := map[string]bool{}
-	for _, g := range a.groups {
-		for _, m := range g.members {
-			has[m] = true
-		}
+	has := make(map[string]bool, len(a.groupRefs)+len(a.marks))
+	for id := range a.groupRefs {
+		has[id] = true
 	}
 	for id := range a.marks {
 		has[id] = true

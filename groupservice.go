@@ -218,7 +218,7 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 			return EditResult{}, err
 		}
 		if err := ValidateUserID(req.UserID); err != nil {
-			return EditResult{}, err
+			return EditResult{}, withReason(err, ReasonBadUserID)
 		}
 		unlock := s.locks.lock(req.UserID)
 		defer unlock()
@@ -248,6 +248,11 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 	}()
 	if err == nil {
 		return res, nil
+	}
+	var rec recorded
+	if errors.As(err, &rec) {
+		// writeRemote recorded the outcome already.
+		return res, rec.err
 	}
 	ev := NewAuditEvent(req.Attribution, action, BoundText(req.UserID, maxRecordedIDBytes))
 	ev.Ticket = BoundText(req.Ticket, MaxTicketBytes)
@@ -339,8 +344,8 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 			if rerr := s.record(ctx, outcome); rerr != nil {
 				s.logger.Error("recording an unknown outcome failed", "attempt", attempt.ID, "err", rerr)
 			}
-			return EditResult{}, &Error{Kind: EUnavailable, Code: CodeTimeout, Reason: ReasonOutcomeUnknown, Cause: err,
-				Message: "The IM service did not answer in time and the board could not be re-read: the change may or may not have been made. Reload the board to see."}
+			return EditResult{}, recorded{&Error{Kind: EUnavailable, Code: CodeTimeout, Reason: ReasonOutcomeUnknown, Cause: err,
+				Message: "The IM service did not answer in time and the board could not be re-read: the change may or may not have been made. Reload the board to see."}}
 		}
 		results, group, applied = p.observe(&fresh)
 		outcome.Detail = withDetail(outcome.Detail, "learnt_by", "reread")
@@ -354,18 +359,36 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 				results[i] = OperationResult{ConversationID: r.ConversationID, Code: code, Info: MessageOf(err)}
 			}
 		}
+		err = asDomainError(err)
 		outcome.Fail(err)
+		reason := ReasonOf(err)
+		if reason == "" {
+			reason = ReasonBackend
+		}
+		outcome.Detail = withDetail(outcome.Detail, "reason", string(reason))
 		outcome.Results = results
 		outcome.After = nil
 		outcome.Duration = s.now().Sub(start)
 		if rerr := s.record(ctx, outcome); rerr != nil {
 			s.logger.Error("recording a failed outcome failed", "attempt", attempt.ID, "err", rerr)
 		}
-		return EditResult{Outcome: OutcomeFailed, Results: results}, err
+		return EditResult{Outcome: OutcomeFailed, Results: results}, recorded{err}
 	}
 	outcome.Results = results
 	outcome.Outcome = OutcomeOf(results)
+	if outcome.Outcome == OutcomeFailed && bothGroups(results) {
+		// The add of a move happened, its remove did not: something
+		// changed, so not "failed".
+		outcome.Outcome = OutcomePartial
+	}
 	outcome.ResultCode = firstFailure(results)
+	if p.create != nil {
+		outcome.Before = withGroupID(p.before, group.ID)
+	}
+	outcome.After = p.afterFor(results, group.ID)
+	if outcome.Outcome == OutcomeFailed {
+		outcome.After = nil
+	}
 	if !applied {
 		// A rename or delete the re-read shows did not happen.
 		outcome.Outcome, outcome.ResultCode = OutcomeFailed, CodeTimeout
@@ -443,6 +466,13 @@ func (s *GroupService) execute(ctx context.Context, w Write, p *editPlan) (Write
 	}
 	return wr, nil
 }
+
+// recorded wraps the error of a remote edit whose outcome event is already
+// written, so that editSnapshot does not record a second, failed one.
+type recorded struct{ err error }
+
+func (r recorded) Error() string { return r.err.Error() }
+func (r recorded) Unwrap() error { return r.err }
 
 // reread takes a fresh snapshot to learn what a lost write did, detached from
 // the request (which may be what timed out) with a bound of its own.

@@ -2,6 +2,7 @@ package convdesk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -15,7 +16,7 @@ func (s *GroupService) CreateGroup(ctx context.Context, req CreateGroup) (EditRe
 	ids := DedupeIDs(req.Conversations)
 	target := editTarget{names: []string{req.Name}, convs: ids}
 	return s.edit(ctx, ActionGroupCreate, req.EditRequest, target, ids, func(snap *Snapshot, p *editPlan) error {
-		if err := ValidateNewGroupName(req.Name, groupNames(snap.Groups)); err != nil {
+		if err := validateNewName(req.Name, groupNames(snap.Groups)); err != nil {
 			return err
 		}
 		if err := validateConversations(ids, true); err != nil {
@@ -76,7 +77,7 @@ func (s *GroupService) RenameGroup(ctx context.Context, req RenameGroup) (EditRe
 				others = append(others, o.Name)
 			}
 		}
-		if err := ValidateNewGroupName(req.NewName, others); err != nil {
+		if err := validateNewName(req.NewName, others); err != nil {
 			return err
 		}
 		renamed := g
@@ -539,10 +540,103 @@ func validateConversations(ids []ConversationID, creating bool) error {
 	}
 	for _, id := range ids {
 		if _, err := ParseConversationID(string(id)); err != nil {
-			return err
+			return withReason(err, ReasonBadConversationID)
 		}
 	}
 	return nil
+}
+
+// nameReasons says why CheckGroupName refuses a name. An unusual space is
+// refused as invisible (it cannot be told from an ordinary one), a name of
+// spaces only as empty.
+var nameReasons = map[GroupNameProblem]Reason{
+	GroupNameEmpty: ReasonEmptyName, GroupNameNotUTF8: ReasonInvalidUTF8, GroupNameTooLong: ReasonNameTooLong,
+	GroupNameControl: ReasonControlCharacter, GroupNameInvisible: ReasonInvisibleCharacter,
+	GroupNameOddSpace: ReasonInvisibleCharacter, GroupNameBlank: ReasonEmptyName, GroupNameEdgeSpace: ReasonEdgeSpace,
+}
+
+// validateNewName is ValidateNewGroupName with the refusal's reason, so the
+// audit records why (detail.reason) and handlers need not re-derive it.
+func validateNewName(name string, existing []string) error {
+	err := ValidateNewGroupName(name, existing)
+	if err == nil {
+		return nil
+	}
+	problem, _ := CheckGroupName(name)
+	if r, ok := nameReasons[problem]; ok {
+		return withReason(err, r)
+	}
+	return withReason(err, ReasonDuplicateName)
+}
+
+// withReason gives a domain error that has no reason the reason r.
+func withReason(err error, r Reason) error {
+	var e *Error
+	if errors.As(err, &e) && e.Reason == "" {
+		c := *e
+		c.Reason = r
+		return &c
+	}
+	return err
+}
+
+// bothGroups reports whether a move left a conversation in both groups: its
+// add happened though its result failed.
+func bothGroups(results []OperationResult) bool {
+	for _, r := range results {
+		if r.Info == InfoInBothGroups {
+			return true
+		}
+	}
+	return false
+}
+
+// withGroupID returns states with their ID set to id (a created group's,
+// which the plan could not know).
+func withGroupID(states []GroupState, id GroupID) []GroupState {
+	out := append([]GroupState(nil), states...)
+	for i := range out {
+		out[i].ID = id
+	}
+	return out
+}
+
+// afterFor returns the after states as results say a remote edit came out,
+// not as planned: a conversation whose result failed stayed where it was,
+// except one left in both groups by a move, which was added but not removed.
+func (p *editPlan) afterFor(results []OperationResult, created GroupID) []GroupState {
+	res := make(map[ConversationID]OperationResult, len(results))
+	for _, r := range results {
+		res[r.ConversationID] = r
+	}
+	applied := func(ids []ConversationID, add bool) []ConversationID {
+		var out []ConversationID
+		for _, id := range ids {
+			if r := res[id]; r.OK() || add && r.Info == InfoInBothGroups {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	switch {
+	case p.create != nil:
+		after := withGroupID(p.after, created)
+		for i := range after {
+			after[i].Conversations = applied(after[i].Conversations, true)
+		}
+		return after
+	case len(p.steps) == 0:
+		return p.after
+	}
+	after := append([]GroupState(nil), p.before...)
+	for i := range after {
+		for _, st := range p.steps {
+			if st.Group.ID == after[i].ID {
+				after[i].Conversations = applyMembers(after[i].Conversations, applied(st.Conversations, st.Add), st.Add)
+			}
+		}
+	}
+	return after
 }
 
 // placeName names a move's source or target in a summary.

@@ -20,6 +20,9 @@ type StaffMember struct {
 	MustChangePassword bool
 	CreatedAt          time.Time
 	DisabledAt         time.Time // zero while the account is active
+	// SessionEpoch counts password changes: a session signed in under an
+	// older count has ended, so a new password ends the other sessions.
+	SessionEpoch int64
 }
 
 // Active reports whether the account may sign in.

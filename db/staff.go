@@ -24,16 +24,18 @@ type staffRow struct {
 	MustChangePassword bool   `db:"must_change_password"`
 	CreatedAt          int64  `db:"created_at"`
 	DisabledAt         int64  `db:"disabled_at"`
+	SessionEpoch       int64  `db:"session_epoch"`
 }
 
 const staffColumns = `id, username, display_name, role, password_hash, time_zone, language,
-	must_change_password, created_at, disabled_at`
+	must_change_password, created_at, disabled_at, session_epoch`
 
 func (r staffRow) member() convdesk.StaffMember {
 	m := convdesk.StaffMember{
 		ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Role: convdesk.Role(r.Role),
 		PasswordHash: r.PasswordHash, TimeZone: r.TimeZone, Language: r.Language,
 		MustChangePassword: r.MustChangePassword, CreatedAt: time.UnixMicro(r.CreatedAt).UTC(),
+		SessionEpoch: r.SessionEpoch,
 	}
 	if r.DisabledAt != 0 {
 		m.DisabledAt = time.UnixMicro(r.DisabledAt).UTC()
@@ -236,7 +238,9 @@ func (db *DB) EnableStaff(ctx context.Context, a convdesk.Attribution, username 
 		})
 }
 
-// SetStaffPassword stores a new password hash.
+// SetStaffPassword stores a new password hash and moves the account's
+// session epoch on, which ends every session signed in before; the returned
+// account carries the new epoch for the session that should go on.
 func (db *DB) SetStaffPassword(ctx context.Context, a convdesk.Attribution, username, hash string, mustChange bool) (convdesk.StaffMember, error) {
 	detail := map[string]string{"reset": fmt.Sprint(mustChange)}
 	return db.staffEdit(ctx, a, convdesk.ActionStaffPassword, username, detail,
@@ -245,7 +249,9 @@ func (db *DB) SetStaffPassword(ctx context.Context, a convdesk.Attribution, user
 				return convdesk.Internal(errors.New("set password: empty hash"))
 			}
 			m.PasswordHash, m.MustChangePassword = hash, mustChange
-			_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = ? WHERE id = ?`, hash, mustChange, m.ID)
+			m.SessionEpoch++
+			_, err := tx.ExecContext(ctx, `UPDATE staff SET password_hash = ?, must_change_password = ?, session_epoch = ? WHERE id = ?`,
+				hash, mustChange, m.SessionEpoch, m.ID)
 			return err
 		})
 }

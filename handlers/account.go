@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -78,7 +79,8 @@ type passwordInput struct {
 }
 
 // ChangePassword sets the staff member's own password after checking the
-// current one; it lifts a forced change.
+// current one; it lifts a forced change and ends the staff member's other
+// sessions.
 func (h *Account) ChangePassword(c echo.Context) error {
 	var in passwordInput
 	ctx := c.Request().Context()
@@ -96,7 +98,11 @@ func (h *Account) ChangePassword(c echo.Context) error {
 		}
 		return h.render(c, http.StatusUnprocessableEntity, msg)
 	}
-	if ok, _ := password.Check(in.Current, m.PasswordHash); !ok {
+	ok, err := h.s.hashes.Check(ctx, in.Current, m.PasswordHash)
+	if err != nil && !errors.Is(err, password.ErrMalformed) {
+		return err
+	}
+	if !ok {
 		return refuse(views.T(ctx, "account.password.wrong"))
 	}
 	if in.New != in.Confirm {
@@ -108,11 +114,16 @@ func (h *Account) ChangePassword(c echo.Context) error {
 	if err := convdesk.ValidatePassword(in.New); err != nil {
 		return refuse(convdesk.MessageOf(err))
 	}
-	hash, err := password.Hash(in.New, h.s.passwords)
+	hash, err := h.s.hashes.Hash(ctx, in.New, h.s.passwords)
 	if err != nil {
 		return err
 	}
-	if _, err := h.s.staff.SetStaffPassword(ctx, a, m.Username, hash, false); err != nil {
+	changed, err := h.s.staff.SetStaffPassword(ctx, a, m.Username, hash, false)
+	if err != nil {
+		return err
+	}
+	// The other sessions of this staff member end; this one goes on.
+	if err := h.s.keepSessionAfterPasswordChange(c, changed); err != nil {
 		return err
 	}
 	setFlash(c, h.s, views.ToastSuccess, views.T(ctx, "account.password.changed"))

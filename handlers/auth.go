@@ -25,16 +25,20 @@ const ctxHasSession = "convdesk.has_session"
 // Session keys.
 const (
 	sessStaffID  = "staff_id"
-	sessSignedIn = "signed_in" // unix microseconds
-	sessSeen     = "seen"      // unix microseconds, refreshed at most once a minute
+	sessSignedIn = "signed_in"     // unix microseconds
+	sessSeen     = "seen"          // unix microseconds, refreshed every seenResolution
+	sessEpoch    = "session_epoch" // the account's SessionEpoch at sign-in
 	sessFlashLvl = "flash_level"
 	sessFlashMsg = "flash_message"
 )
 
 // seenResolution is how stale the "last seen" time may get before a request
-// writes it back: idle expiry is exact to this, and most requests write
-// nothing to the session store.
-const seenResolution = time.Minute
+// writes it back: a minute, or a quarter of the idle timeout when that is
+// shorter, so that a session in use never idles out between two refreshes,
+// while most requests write nothing to the session store.
+func (s *Server) seenResolution() time.Duration {
+	return min(time.Minute, s.cfg.IdleTimeout/4)
+}
 
 // Failed sign-ins allowed per username and per client IP within a minute; the
 // next attempt is refused with 429.
@@ -103,13 +107,14 @@ func (s *Server) loadStaff(next echo.HandlerFunc) echo.HandlerFunc {
 				switch {
 				case err != nil && convdesk.KindOf(err) != convdesk.ENotFound:
 					return err
-				case err != nil, !m.Active(), now.Sub(signedIn) > s.cfg.SessionLifetime, now.Sub(seen) > s.cfg.IdleTimeout:
+				case err != nil, !m.Active(), now.Sub(signedIn) > s.cfg.SessionLifetime, now.Sub(seen) > s.cfg.IdleTimeout,
+					s.sessions.GetInt64(ctx, sessEpoch) != m.SessionEpoch: // the password changed since
 					if err := s.sessions.Destroy(ctx); err != nil {
 						return err
 					}
 				default:
 					setStaff(c, m)
-					if now.Sub(seen) >= seenResolution {
+					if now.Sub(seen) >= s.seenResolution() {
 						s.sessions.Put(ctx, sessSeen, now.UnixMicro())
 					}
 				}
@@ -123,6 +128,19 @@ func (s *Server) loadStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(c.Request().WithContext(locale.With(c.Request().Context(), t)))
 		return next(c)
 	}
+}
+
+// keepSessionAfterPasswordChange lets the current session go on after its own
+// staff member's password changed (m is the account as changed): the change
+// moved the account's session epoch on, which ends every other session. The
+// session also gets a new token, so a copy of its old cookie is worthless.
+func (s *Server) keepSessionAfterPasswordChange(c echo.Context, m convdesk.StaffMember) error {
+	ctx := c.Request().Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessEpoch, m.SessionEpoch)
+	return nil
 }
 
 // requireSignIn answers an anonymous request to a protected route.
@@ -352,6 +370,7 @@ func (h *Auth) Login(c echo.Context) error {
 	h.s.sessions.Put(ctx, sessStaffID, m.ID)
 	h.s.sessions.Put(ctx, sessSignedIn, now.UnixMicro())
 	h.s.sessions.Put(ctx, sessSeen, now.UnixMicro())
+	h.s.sessions.Put(ctx, sessEpoch, m.SessionEpoch)
 	h.s.newCSRFToken(c)
 	if m.TimeZone == "" && in.TimeZone != "" {
 		// The browser's zone, set once; a bad value is simply not kept.

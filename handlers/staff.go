@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/convdesk/convdesk"
-	"github.com/convdesk/convdesk/password"
 	"github.com/convdesk/convdesk/views"
 	"github.com/labstack/echo/v4"
 )
@@ -78,7 +77,7 @@ func (h *StaffAdmin) Create(c echo.Context) error {
 	if err := convdesk.ValidatePassword(in.Password); err != nil {
 		return h.refused(c, convdesk.ActionStaffCreate, in.Username, err, form)
 	}
-	hash, err := password.Hash(in.Password, h.s.passwords)
+	hash, err := h.s.hashes.Hash(ctx, in.Password, h.s.passwords)
 	if err != nil {
 		return err
 	}
@@ -158,7 +157,9 @@ type resetInput struct {
 	Password string `form:"password"`
 }
 
-// ResetPassword sets a temporary password the owner must replace.
+// ResetPassword sets a temporary password the owner must replace, ending the
+// owner's sessions (but the admin's own current one, when resetting their
+// own password here).
 func (h *StaffAdmin) ResetPassword(c echo.Context) error {
 	var in resetInput
 	ctx := c.Request().Context()
@@ -169,12 +170,20 @@ func (h *StaffAdmin) ResetPassword(c echo.Context) error {
 		if err := convdesk.ValidatePassword(in.Password); err != nil {
 			return "", h.refusedErr(c, convdesk.ActionStaffPassword, m.Username, err)
 		}
-		hash, err := password.Hash(in.Password, h.s.passwords)
+		hash, err := h.s.hashes.Hash(ctx, in.Password, h.s.passwords)
 		if err != nil {
 			return "", err
 		}
-		_, err = h.s.staff.SetStaffPassword(ctx, Attribution(c, ""), m.Username, hash, true)
-		return views.T(ctx, "staff.reset.done", "Name", m.Username), err
+		changed, err := h.s.staff.SetStaffPassword(ctx, Attribution(c, ""), m.Username, hash, true)
+		if err != nil {
+			return "", err
+		}
+		if me, _ := StaffOf(c); me.ID == changed.ID {
+			if err := h.s.keepSessionAfterPasswordChange(c, changed); err != nil {
+				return "", err
+			}
+		}
+		return views.T(ctx, "staff.reset.done", "Name", m.Username), nil
 	})
 }
 

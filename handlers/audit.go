@@ -22,6 +22,31 @@ type AuditPages struct {
 	jobs *verifyJobs
 }
 
+// recordAuditRead records that the signed-in staff member read the trail
+// (a page of the list, an event, a user's history) as audit.view, with what
+// was read in detail: the trail holds end users' data, and reading it is
+// how an insider would follow a user's support history. It goes through the
+// coalescer keyed by the staff member, so the first read in a minute is
+// recorded at once and the rest (paging) are counted into one event at the
+// end of the minute. Exports are recorded as audit.export instead, one event
+// per export with its filter and row count.
+func (s *Server) recordAuditRead(c echo.Context, subject string, detail map[string]string) error {
+	if s.coalesce == nil {
+		return nil
+	}
+	ev := convdesk.NewAuditEvent(Attribution(c, ""), convdesk.ActionAuditView, subject)
+	ev.Detail = detail
+	switch detail["view"] {
+	case "event":
+		ev.Message = "read audit event " + detail["event"]
+	case "history":
+		ev.Message = "read the audit history of " + subject
+	default:
+		ev.Message = "read a page of the audit trail"
+	}
+	return s.coalesce.Record(c.Request().Context(), refusalSource(c, string(convdesk.ActionAuditView)), ev)
+}
+
 // auditPageSize is how many events a page of the trail shows.
 const auditPageSize = 50
 
@@ -184,6 +209,16 @@ func (h *AuditPages) Index(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	detail := map[string]string{"view": "list", "query": q, "events": strconv.Itoa(len(page.events))}
+	if before > 0 {
+		detail["before"] = strconv.FormatInt(before, 10)
+	}
+	if after > 0 {
+		detail["after"] = strconv.FormatInt(after, 10)
+	}
+	if err := h.s.recordAuditRead(c, req.filter.User, detail); err != nil {
+		return err
+	}
 	vm := h.pageVM(c, req.filter, q, page, before, after)
 	if IsFragmentRequest(c.Request()) {
 		// The address the results stand for, not the form's fields.
@@ -197,6 +232,9 @@ func (h *AuditPages) Index(c echo.Context) error {
 func (h *AuditPages) refuseFilter(c echo.Context, req auditFilterRequest, err error) error {
 	if convdesk.KindOf(err) != convdesk.EInvalid {
 		return err
+	}
+	if rerr := h.s.recordRefusal(c, reasonBadFilter, err, map[string]string{"query": boundUTF8(req.typedQ, 256)}); rerr != err {
+		return rerr
 	}
 	vm := h.pageVM(c, req.typed, req.typedQ, auditPage{}, 0, 0)
 	vm.Filter.Error = convdesk.MessageOf(err)
@@ -319,10 +357,14 @@ func (h *AuditPages) Event(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return convdesk.Errorf(convdesk.ENotFound, 0, "%s", views.T(ctx, "audit.event.not_found"))
+		err := convdesk.Errorf(convdesk.ENotFound, 0, "%s", views.T(ctx, "audit.event.not_found"))
+		return h.s.recordRefusal(c, reasonBadEventID, err, map[string]string{"event": boundUTF8(c.Param("id"), 32)})
 	}
 	e, err := h.s.audit.Get(ctx, id)
 	if err != nil {
+		return err
+	}
+	if err := h.s.recordAuditRead(c, e.SubjectUser, map[string]string{"view": "event", "event": strconv.FormatInt(id, 10)}); err != nil {
 		return err
 	}
 	// The filter the staff member came from, kept for the way back when it

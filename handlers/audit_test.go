@@ -197,7 +197,8 @@ func auditHead(ids []int64) []int64 { return ids[:min(len(ids), 8)] }
 // TestAuditDatesInStaffZone: after:/before: are days in the staff member's
 // zone, and times are shown in it.
 func TestAuditDatesInStaffZone(t *testing.T) {
-	app := newTestApp(t)
+	// Sessions that outlive the jump of the clock below.
+	app := newTestApp(t, Config{Demo: true, IdleTimeout: 60 * 24 * time.Hour, SessionLifetime: 60 * 24 * time.Hour})
 	// Sign in first: the trail's times only move forward.
 	auditUseZone(t, app, "auditor", "Asia/Shanghai")
 	auditor, admin := app.signIn(t, "auditor"), app.signIn(t, "admin")
@@ -211,6 +212,9 @@ func TestAuditDatesInStaffZone(t *testing.T) {
 	dec2 := at("2026-12-01T16:00:00Z")     // midnight starting 2 December in Shanghai
 	lateDec2 := at("2026-12-02T15:59:00Z") // 23:59 on 2 December in Shanghai
 	dec3 := at("2026-12-02T16:00:00Z")     // 3 December in Shanghai, still 2 December in UTC
+	// Reading the trail is recorded (audit.view) at the clock's time, which
+	// must not go back before the events above.
+	app.now = dec3.Time.Add(time.Second)
 
 	q := auditPath("ticket:TCK-TZ after:2026-12-02 before:2026-12-03")
 	t.Run("UTC", func(t *testing.T) {
@@ -931,4 +935,91 @@ func TestAuditNavigation(t *testing.T) {
 	if doc.Find(`[data-testid="verify-form"]`).AttrOr("hx-post", "") != "/audit/verify" {
 		t.Error("no verification button")
 	}
+}
+
+// TestAuditReadsRecorded: reading the trail (the list, an event, a user's
+// history) is recorded as audit.view with what was read; a staff member's
+// reads within a minute become the first event at once and one more at the
+// end of the minute that counts the rest, so paging does not flood the trail.
+func TestAuditReadsRecorded(t *testing.T) {
+	app := newTestApp(t)
+	app.srv.coalesce.SetClock(app.clock, nil)
+	auditor, agent := app.signIn(t, "auditor"), app.signIn(t, "agent")
+	reads := func(since int64) []convdesk.AuditEvent {
+		var out []convdesk.AuditEvent
+		for _, ev := range app.events(convdesk.AuditQuery{Actions: []convdesk.Action{convdesk.ActionAuditView}}) {
+			if ev.ID > since {
+				out = append([]convdesk.AuditEvent{ev}, out...)
+			}
+		}
+		return out
+	}
+	start := app.lastID()
+	target := app.lastEvent()
+
+	auditGet(t, auditor, "/audit", http.StatusOK)
+	evs := reads(start)
+	if len(evs) != 1 || evs[0].ActorName != "auditor" || evs[0].Outcome != convdesk.OutcomeOK ||
+		evs[0].Detail["view"] != "list" || evs[0].Detail["query"] != "" {
+		t.Fatalf("first read: %+v", evs)
+	}
+	auditGet(t, auditor, auditPath("user:alice action:edits"), http.StatusOK)
+	for i := 0; i < 48; i++ {
+		auditGet(t, auditor, "/audit?before="+itoa(target.ID+1-int64(i%2)), http.StatusOK)
+	}
+	auditGet(t, auditor, "/audit/events/"+itoa(target.ID), http.StatusOK)
+	if evs := reads(start); len(evs) != 1 {
+		t.Fatalf("%d read events within the minute, want 1", len(evs))
+	}
+	app.advance(time.Minute)
+	app.srv.coalesce.Flush()
+	evs = reads(start)
+	if len(evs) != 2 {
+		t.Fatalf("%d read events, want 2", len(evs))
+	}
+	if last := evs[1]; last.Detail["count"] != "50" || last.Detail["view"] != "event" || last.Detail["event"] != itoa(target.ID) {
+		t.Fatalf("end-of-minute event %+v", last)
+	}
+
+	t.Run("Query", func(t *testing.T) {
+		app.advance(time.Minute)
+		before := app.lastID()
+		auditGet(t, auditor, auditPath("user:alice action:edits"), http.StatusOK)
+		evs := reads(before)
+		if len(evs) != 1 || evs[0].Detail["query"] != "user:alice action:edits" || evs[0].SubjectUser != "alice" {
+			t.Fatalf("events %+v", evs)
+		}
+	})
+	t.Run("History", func(t *testing.T) {
+		before := app.lastID()
+		if rec := agent.get("/users/alice/history", hx...); rec.Code != http.StatusOK {
+			t.Fatalf("got %d", rec.Code)
+		}
+		evs := reads(before)
+		if len(evs) != 1 || evs[0].ActorName != "agent" || evs[0].SubjectUser != "alice" || evs[0].Detail["view"] != "history" {
+			t.Fatalf("events %+v", evs)
+		}
+	})
+	t.Run("BadEventID", func(t *testing.T) {
+		before := app.lastID()
+		auditGet(t, auditor, "/audit/events/x1", http.StatusNotFound)
+		var refused []convdesk.AuditEvent
+		for _, ev := range app.eventsSince(before) {
+			if ev.Detail["reason"] == "bad_event_id" {
+				refused = append(refused, ev)
+			}
+		}
+		if len(refused) != 1 || refused[0].Action != convdesk.ActionAuditView || refused[0].Outcome != convdesk.OutcomeFailed || refused[0].Detail["event"] != "x1" {
+			t.Fatalf("events %+v", app.eventsSince(before))
+		}
+	})
+	t.Run("LabelledAndFiltered", func(t *testing.T) {
+		doc, _ := auditGet(t, auditor, auditPath("action:audit.view"), http.StatusOK)
+		if len(auditRowIDs(t, doc)) == 0 {
+			t.Fatal("action:audit.view finds nothing")
+		}
+		if !strings.Contains(doc.Find(`[data-testid="audit-row"]`).First().Text(), "Read audit trail") {
+			t.Errorf("row %q lacks the action's label", doc.Find(`[data-testid="audit-row"]`).First().Text())
+		}
+	})
 }

@@ -398,6 +398,13 @@ func (h *Board) History(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	read := map[string]string{"view": "history", "query": convdesk.AuditFilter{User: userID}.String()}
+	if in.Before > 0 {
+		read["before"] = strconv.FormatInt(in.Before, 10)
+	}
+	if err := h.s.recordAuditRead(c, userID, read); err != nil {
+		return err
+	}
 	b := h.newBuilder(c, userID)
 	vm := b.history(events, in.Before == 0)
 	if IsFragmentRequest(c.Request()) {

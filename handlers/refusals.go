@@ -21,6 +21,7 @@ const (
 	reasonBadForm      = "bad_form"       // the query or body could not be bound
 	reasonBadUserID    = "bad_user_id"    // the user ID in the path is not one
 	reasonBadEventID   = "bad_event_id"   // the event ID in the path is not one
+	reasonBadFilter    = "bad_filter"     // the audit filter cannot be read
 	reasonBodyTooLarge = "body_too_large" // the body is over the configured limit
 )
 

@@ -210,6 +210,8 @@ func TestRequestURL(t *testing.T) {
 		}
 	}
 	randoms := map[string]bool{}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
 	for _, r := range rs.requests {
 		q := parseQueryOrdered(t, r.rawQuery)
 		keys := []string{}

@@ -344,7 +344,7 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 			if rerr := s.record(ctx, outcome); rerr != nil {
 				s.logger.Error("recording an unknown outcome failed", "attempt", attempt.ID, "err", rerr)
 			}
-			return EditResult{}, recorded{&Error{Kind: EUnavailable, Code: CodeTimeout, Reason: ReasonOutcomeUnknown, Cause: err,
+			return EditResult{Outcome: OutcomeUnknown}, recorded{&Error{Kind: EUnavailable, Code: CodeTimeout, Reason: ReasonOutcomeUnknown, Cause: err,
 				Message: "The IM service did not answer in time and the board could not be re-read: the change may or may not have been made. Reload the board to see."}}
 		}
 		results, group, applied = p.observe(&fresh)

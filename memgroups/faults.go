@@ -49,6 +49,10 @@ type Fault struct {
 	// Items fails the given conversations of a create or member change with
 	// the given IM codes; the others are applied.
 	Items map[convdesk.ConversationID]int
+	// Before, when not nil, runs as the call starts, before anything else:
+	// a change behind the back (AddMembers, RemoveGroup…) racing the write
+	// the service decided on a moment ago.
+	Before func()
 }
 
 // InfoInjected is the result info of a conversation failed by Fault.Items.
@@ -83,6 +87,9 @@ func (b *Backend) enter(ctx context.Context, m Method) (Fault, error) {
 	b.mu.Unlock()
 	if !ok {
 		return Fault{}, nil
+	}
+	if f.Before != nil {
+		f.Before()
 	}
 	if f.Hang {
 		if f.Entered != nil {

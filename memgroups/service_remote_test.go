@@ -192,7 +192,10 @@ func TestRemoteTimeoutAndRereadFails(t *testing.T) {
 			// Snapshot call 1 is the edit's own read, call 2 the re-read.
 			f.b.InjectFault(memgroups.MethodSnapshot, 2, memgroups.Fault{Err: unavailable})
 			since := len(f.log.Events())
-			_, err := e.do(f, r)
+			res, err := e.do(f, r)
+			if res.Outcome != convdesk.OutcomeUnknown {
+				t.Fatalf("result outcome = %q, want unknown", res.Outcome)
+			}
 			if convdesk.KindOf(err) != convdesk.EUnavailable || convdesk.ReasonOf(err) != convdesk.ReasonOutcomeUnknown || convdesk.CodeOf(err) != convdesk.CodeTimeout {
 				t.Fatalf("err = %v, want unavailable, outcome unknown, 50005", err)
 			}
@@ -463,5 +466,20 @@ func TestRemoteAttemptNotRecordedNothingSent(t *testing.T) {
 	}
 	if got := f.groupsOf(p(3)); len(got) != 0 {
 		t.Fatalf("p3 is in %q", got)
+	}
+}
+
+func TestRemoteGroupDeletedBehindTheBackDuringTheWrite(t *testing.T) {
+	// A remote backend has no state check: the IM refuses the write on its
+	// own, and the outcome says so.
+	f := newRemoteFixture(t)
+	f.b.InjectFault(memgroups.MethodChangeMembers, 1, memgroups.Fault{Before: func() { must(t, f.b.RemoveGroup("u1", f.a)) }})
+	since := len(f.log.Events())
+	res, err := f.svc.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: f.req(), Group: f.a, Conversations: []convdesk.ConversationID{p(3)}})
+	if convdesk.CodeOf(err) != convdesk.CodeGroupNotFound || res.Outcome != convdesk.OutcomeFailed {
+		t.Fatalf("result %+v, %v; want failed 51009", res, err)
+	}
+	if ev := f.pair(since); ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeGroupNotFound || ev.Detail["reason"] != string(convdesk.ReasonGroupNotFound) {
+		t.Fatalf("outcome = %+v", ev)
 	}
 }

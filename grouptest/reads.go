@@ -109,6 +109,9 @@ func testReads(t *testing.T, newEnv NewEnv) {
 	}
 }
 
+// listStart is the start of a listing (the zero cursor).
+var listStart convdesk.Cursor
+
 // listCase is a filter and what it selects from the standard user.
 type listCase struct {
 	name   string
@@ -188,7 +191,7 @@ func testList(t *testing.T, newEnv NewEnv) {
 	}
 	t.Run("ErrMissingGroup", func(t *testing.T) {
 		f := convdesk.ConversationFilter{Group: convdesk.GroupFilter{Kind: convdesk.InGroup, Group: h.group(otherID, "Theirs")}}
-		_, err := h.svc.ListConversations(h.ctx, userID, f, convdesk.Cursor{}, 10)
+		_, err := h.svc.ListConversations(h.ctx, userID, f, listStart, 10)
 		if convdesk.KindOf(err) != convdesk.ENotFound || convdesk.CodeOf(err) != convdesk.CodeGroupNotFound {
 			t.Fatalf("err = %v, want 51009 not found", err)
 		}
@@ -200,14 +203,14 @@ func testList(t *testing.T, newEnv NewEnv) {
 		"ErrTextTooLong":  {Text: strings.Repeat("长", 30)},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := h.svc.ListConversations(h.ctx, userID, f, convdesk.Cursor{}, 10)
+			_, err := h.svc.ListConversations(h.ctx, userID, f, listStart, 10)
 			if convdesk.KindOf(err) != convdesk.EInvalid {
 				t.Fatalf("err = %v, want invalid", err)
 			}
 		})
 	}
 	t.Run("ErrUserNotFound", func(t *testing.T) {
-		_, err := h.svc.ListConversations(h.ctx, "ghost", convdesk.ConversationFilter{}, convdesk.Cursor{}, 10)
+		_, err := h.svc.ListConversations(h.ctx, "ghost", convdesk.ConversationFilter{}, listStart, 10)
 		if convdesk.KindOf(err) != convdesk.ENotFound {
 			t.Fatalf("err = %v, want not found", err)
 		}

@@ -33,6 +33,12 @@
 // naming it) for a remote one. Refusals decided before any write are one
 // failed event in both.
 //
+// Beyond storing, the suite asks two things of a backend: that it remember
+// the Write.Change of its last write (LoadBoard and Snapshot report it as
+// LastChange, and a stale-board conflict names the staff member from it),
+// and that its own refusals carry the domain's reason (an unknown user:
+// ENotFound, 50001, convdesk.ReasonUserNotFound).
+//
 // Capabilities matter in one place: user search by ID prefix is checked only
 // when Capabilities().ListUsers is true and by nickname only when
 // NicknameSearch is; an exact ID must always be found.

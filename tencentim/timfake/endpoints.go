@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -18,6 +19,15 @@ type request struct {
 // decode fills v, refusing unknown keys and wrong JSON types as a strict
 // server does. Request structs use pointers so a missing key is nil.
 func (r *request) decode(v any) *apiError {
+	// encoding/json matches keys case-insensitively; Tencent's are
+	// case-sensitive (ToGroupId ≠ ToGroupid), so check spelling first.
+	var generic any
+	if err := json.Unmarshal(r.body, &generic); err != nil {
+		return fail(r.paramCode, "invalid request: %v", err)
+	}
+	if err := exactKeys(generic, reflect.TypeOf(v), ""); err != nil {
+		return fail(r.paramCode, "invalid request: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -25,6 +35,48 @@ func (r *request) decode(v any) *apiError {
 	}
 	if dec.More() {
 		return fail(r.paramCode, "invalid request: data after the JSON object")
+	}
+	return nil
+}
+
+// exactKeys refuses any object key that is not spelled exactly as a json
+// tag of the matching struct field. Type mismatches are left to the decoder.
+func exactKeys(v any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+		for k, sub := range val {
+			ft, ok := fields[k]
+			if !ok {
+				return fmt.Errorf("unknown key %q", path+k)
+			}
+			if err := exactKeys(sub, ft, path+k+"."); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return nil
+		}
+		for _, e := range val {
+			if err := exactKeys(e, t.Elem(), path); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -42,12 +42,16 @@ const userColumns = `id, nickname, face_url, version, changed_at, changed_by, ch
 
 // errUserNotFound is the answer for a user ID the IM app does not know.
 func errUserNotFound(id string) *convdesk.Error {
-	return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeUserNotFound, "No user with ID %q.", id)
+	e := convdesk.Errorf(convdesk.ENotFound, convdesk.CodeUserNotFound, "No user with ID %q.", id)
+	e.Reason = convdesk.ReasonUserNotFound
+	return e
 }
 
 // errGroupNotFound is the answer for a group that is missing or another user's.
 func errGroupNotFound() *convdesk.Error {
-	return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "The group does not exist (any more).")
+	e := convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "The group does not exist (any more).")
+	e.Reason = convdesk.ReasonGroupNotFound
+	return e
 }
 
 // getUserRow reads a user whose ID has been validated.

@@ -70,7 +70,10 @@ func Commands() []Command {
 // after which a read is retried.
 const Code60007 = 60007
 
-// DefaultTimeout bounds each call (primary and backup host together).
+// DefaultTimeout bounds each request sent, primary and backup host
+// together, not counting any wait for the rate limit. A write is one
+// request, so it ends within the timeout; a read retried after 60007 gets a
+// fresh timeout per retry plus at most 2 s of back-off.
 const DefaultTimeout = 5 * time.Second
 
 // maxAnswer bounds an answer body; the largest documented answers
@@ -90,7 +93,7 @@ type Config struct {
 	Region   string
 	Endpoint string
 
-	Timeout   time.Duration // per call; DefaultTimeout when 0
+	Timeout   time.Duration // per request sent; DefaultTimeout when 0
 	RateShare float64       // share of each documented limit to use; DefaultRateShare when 0
 
 	SigLifetime time.Duration // DefaultSigLifetime when 0

@@ -84,11 +84,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return err
 	}
 	defer r.Close()
-	keyNote := "the demo key"
+	// The demo key is public, so it is printed for copying into
+	// CONVDESK_TIM_SECRET_KEY; a key the operator chose never is.
+	keyNote := "secret key: the public demo key " + timfake.DemoSecretKey
 	if secret != "" {
-		keyNote = "the given key"
+		keyNote = "secret key: as given"
 	}
-	fmt.Fprintf(stdout, "timfake: Tencent IM REST fake on %s (sdkappid %d, admin %q, %s); demo users alice, carol, dave, erin; control API under %s/__fake/\n",
+	fmt.Fprintf(stdout, "timfake: Tencent IM REST fake on %s (sdkappid %d, admin %q, %s)\ntimfake: demo users alice, carol, dave, erin; control API under %s/__fake/\n",
 		r.URL, *sdkappid, *admin, keyNote, r.URL)
 	if ready != nil {
 		ready(r.URL)

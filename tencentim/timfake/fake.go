@@ -7,10 +7,27 @@
 // inject faults and make changes "behind convdesk's back" through a control
 // API under /__fake/ that needs no UserSig. It binds loopback only.
 //
+// Control API (no UserSig; POST bodies must be application/json):
+//
+//	POST   /__fake/fault   {"command":"update_contact_group","kind":"timeout|http502|fail|60007|itemfail|reset","count":1,"code":50004,"apply":false}
+//	DELETE /__fake/fault   drop queued faults
+//	POST   /__fake/change  {"user":"alice","op":"create|rename|delete|add|remove","group":"Work","new_name":"…","conversations":["c2c_bob","group_@TGS#1PRODUCT"]}
+//	GET    /__fake/stats   {"calls":{"recentcontact/get_list":3,…}} — requests received per command
+//	DELETE /__fake/stats   zero the counts
+//	POST   /__fake/reset   demo data back, faults and counts cleared
+//	GET    /__fake/groups?user=alice   the user's groups as the fake holds them
+//
+// The same operations are methods (AddFault, Change, Stats, ResetStats,
+// Reset, Groups) for tests that run the fake in-process with Start.
+//
 // Where Tencent's behaviour is undocumented the fake picks one answer and
-// says so at the place it does (duplicate group names: 50002; adding a
-// member twice or removing a non-member: ResultCode 0; the grouped-cap 51008
-// per item).
+// says so at the place it does: a duplicate group name is 50002; adding a
+// member twice or removing a non-member is ResultCode 0; the 1000-grouped
+// cap is a per-item 51008; get_list includes marks and ContactGroupId when
+// AssistFlags has bit 3 (8); continuation cursors must be echoed exactly;
+// admin_getroammsg lists a page oldest first. Invalid-parameter codes are
+// 50002 (recentcontact), 40001 (profile), 10004 (group), 70402 (account) and
+// 90001 (openim); unparseable JSON is 60003.
 package timfake
 
 import (

@@ -93,10 +93,10 @@ func (db *DB) reconcile(st witnessState) reconciliation {
 		switch {
 		case dbID < from:
 			return reconciliation{}
-		case dbID == from && oneAhead(st.dbLast.PrevMAC):
-			return reconciliation{repair: st.dbLast}
 		case !st.tail.Exists:
 			return brk(from, "checkpoint %d is not in the witness: the witness %s is missing (its files were removed or the path is wrong)", from, path)
+		case dbID == from && oneAhead(st.dbLast.PrevMAC):
+			return reconciliation{repair: st.dbLast}
 		}
 		return brk(from, "checkpoint %d is not in the witness %s, which holds no checkpoint", from, path)
 	}
@@ -189,7 +189,7 @@ func (db *DB) CheckTrail(ctx context.Context, accept string) (TrailCheck, error)
 
 	var brk *convdesk.VerifyReport
 	switch {
-	case st.from == 0 && st.tail.Exists:
+	case st.from == 0 && st.tail.Found:
 		// The database does not say where the witness started, yet there is
 		// one: take the witness's word (its first line) and compare as
 		// usual, which catches a witness that belongs to another database.
@@ -275,7 +275,13 @@ func (db *DB) startWitness(ctx context.Context, st witnessState) (int64, *convde
 	if err := db.rw.GetContext(ctx, &events, `SELECT COALESCE(MAX(id), 0) FROM audit_events`); err != nil {
 		return 0, nil, err
 	}
+	// The witness's (empty) file first, then the setting: from the moment
+	// the database says the witness started, a witness without files is one
+	// that was removed.
 	if events == 0 && st.dbLast == nil {
+		if err := db.witness.Create(db.now()); err != nil {
+			return 0, nil, err
+		}
 		return 0, nil, db.SetSetting(ctx, settingWitnessFrom, "1")
 	}
 	rep, err := db.verify(ctx, nil)
@@ -289,6 +295,9 @@ func (db *DB) startWitness(ctx context.Context, st witnessState) (int64, *convde
 	from := int64(1)
 	if st.dbLast != nil {
 		from = st.dbLast.ID
+	}
+	if err := db.witness.Create(db.now()); err != nil {
+		return 0, nil, err
 	}
 	ev := convdesk.NewAuditEvent(convdesk.Attribution{Actor: startupActor}, convdesk.ActionAuditWitnessStarted, "")
 	ev.Message = fmt.Sprintf("the witness %s was started at checkpoint %d, after the trail verified intact through event %d", db.witness.Path(), from, rep.LastEventID)
@@ -339,7 +348,7 @@ func (db *DB) acceptBreak(ctx context.Context, res TrailCheck, brk convdesk.Veri
 		}
 		if st.from == 0 {
 			// A trail made before the witness, broken: the witness starts
-			// with the checkpoint signed below.
+			// with the checkpoint signed below (its file is made first).
 			var next int64
 			if st.dbLast != nil {
 				next = st.dbLast.ID + 1
@@ -352,6 +361,9 @@ func (db *DB) acceptBreak(ctx context.Context, res TrailCheck, brk convdesk.Veri
 		return db.appendEvent(ctx, tx, ev)
 	})
 	if err != nil {
+		return res, err
+	}
+	if err := db.witness.Create(db.now()); err != nil {
 		return res, err
 	}
 	var from *convdesk.Checkpoint
@@ -516,7 +528,13 @@ func (db *DB) walkCheckpoints(ctx context.Context, tx *sqlx.Tx, total int64, w *
 	if notInWitness != 0 {
 		// The last checkpoint: no break if it directly follows the
 		// witness's last line, or is the witness's first.
-		if lastInWitness != notInWitness-1 && !(lastInWitness == 0 && notInWitness == from) {
+		files, err := db.witness.Files()
+		if err != nil {
+			return err
+		}
+		follows := lastInWitness > 0 && lastInWitness == notInWitness-1
+		first := lastInWitness == 0 && notInWitness == from && len(files) > 0
+		if !follows && !first {
 			if lastInWitness == 0 {
 				return w.fail(0, notInWitness, "checkpoint %d is not in the witness: the witness %s is missing or empty", notInWitness, path)
 			}

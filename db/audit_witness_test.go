@@ -334,7 +334,9 @@ func TestCheckTrailStartsWitnessForOldTrail(t *testing.T) {
 	}
 	// From now on a missing witness is a break.
 	files, _ := d.w.Files()
-	os.Remove(files[0])
+	for _, f := range files {
+		os.Remove(f)
+	}
 	wantBreak(t, d, "checkpoint:2", "missing")
 
 	t.Run("ErrBrokenOldTrail", func(t *testing.T) {

@@ -296,6 +296,29 @@ func (w *File) Append(cp convdesk.Checkpoint) error {
 	return f.Close()
 }
 
+// Create makes the witness exist before its first line, as an empty file
+// for day t: from then on a witness with no file at all was removed, not
+// merely not yet written to. The caller holds the lock.
+func (w *File) Create(t time.Time) error {
+	files, err := w.Files()
+	if err != nil || len(files) > 0 {
+		return err
+	}
+	path := w.FileFor(t)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("witness: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("witness: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
 // endsTorn reports whether the file's last byte is not a newline.
 func endsTorn(path string) (bool, error) {
 	f, err := os.Open(path)

@@ -19,17 +19,18 @@ import (
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/auditexport"
 	"github.com/convdesk/convdesk/db"
+	"github.com/convdesk/convdesk/witness"
 )
 
 // auditUsage prints the audit subcommands.
 func auditUsage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
-  convdesk audit verify [--db PATH] [--audit-key-file PATH]
-        verify the audit trail's hash chain and checkpoints
-  convdesk audit export --format csv|ndjson [--db PATH] [--q QUERY]
+  convdesk audit verify [--db PATH] [--audit-key-file PATH] [--audit-witness PATH]
+        verify the audit trail's hash chain, its checkpoints and the witness
+  convdesk audit export --format csv|ndjson [--db PATH] [--q QUERY] [--audit-key-file PATH] [--audit-witness PATH]
         write the events matching QUERY (the audit page's query syntax, days in UTC)
         to standard output, newest first
-  convdesk audit generate --events N [--db PATH] [--audit-key-file PATH] [--seed N]
+  convdesk audit generate --events N [--db PATH] [--audit-key-file PATH] [--audit-witness PATH] [--seed N]
         append N made-up events to a demo database, creating it first if needed
 
 Run a command with -h to see its flags.
@@ -84,14 +85,18 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	dbPath := fs.String("db", defaultDBPath, "SQLite database file to verify")
 	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; in demo mode defaults to audit.key beside the database")
+	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
 	fs.Usage = flagUsage(fs, "convdesk audit verify [flags]")
 	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
 		return code
 	}
-	report, err := verifyAudit(ctx, *dbPath, *keyFile, stderr)
+	report, err := verifyAudit(ctx, *dbPath, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "convdesk: audit verify:", err)
 		return 1
+	}
+	for _, n := range report.Notes {
+		fmt.Fprintln(stderr, "note:", n)
 	}
 	if !report.OK {
 		switch {
@@ -100,19 +105,21 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		default:
 			fmt.Fprintf(stdout, "BROKEN at checkpoint %d: %s\n", report.BrokenCheckpointID, report.Problem)
 		}
+		fmt.Fprintf(stdout, "position %s, witness %s\n", report.Position(), report.Witness)
 		return 1
 	}
 	fmt.Fprintf(stdout, "intact through event %d, checkpoint %d\n", report.LastEventID, report.LastCheckpointID)
 	if report.UncheckpointedEvents > 0 {
 		fmt.Fprintf(stdout, "events after checkpoint %d, chained but not yet signed: %d\n", report.LastCheckpointID, report.UncheckpointedEvents)
 	}
+	fmt.Fprintf(stdout, "witness %s\n", report.Witness)
 	return 0
 }
 
 // verifyAudit opens an existing database, checks its audit trail with the
 // key, and records the verification as an audit.verify event (warning on
 // progressOut when it cannot).
-func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Writer) (convdesk.VerifyReport, error) {
+func verifyAudit(ctx context.Context, dbPath string, trail trailConfig, progressOut io.Writer) (convdesk.VerifyReport, error) {
 	var report convdesk.VerifyReport
 	if _, err := os.Stat(dbPath); err != nil {
 		return report, fmt.Errorf("database: %w", err)
@@ -128,6 +135,7 @@ func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Wri
 		return report, err
 	}
 	// Verification never makes a key: a new key could verify nothing.
+	keyFile := trail.KeyFile
 	if keyFile == "" {
 		if mode != modeDemo {
 			return report, errors.New("--audit-key-file is required: give the key file the server signs checkpoints with")
@@ -142,6 +150,7 @@ func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Wri
 		return report, err
 	}
 	clear(key)
+	database.SetWitness(witness.New(trail.witnessPath(dbPath)))
 
 	start := time.Now()
 	last := start
@@ -160,6 +169,7 @@ func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Wri
 	ev.Detail = map[string]string{
 		"events":      fmt.Sprint(report.Events),
 		"checkpoints": fmt.Sprint(report.Checkpoints),
+		"witness":     report.Witness,
 	}
 	if report.OK {
 		ev.Message = fmt.Sprintf("intact through event %d, checkpoint %d", report.LastEventID, report.LastCheckpointID)
@@ -168,6 +178,7 @@ func verifyAudit(ctx context.Context, dbPath, keyFile string, progressOut io.Wri
 		ev.Message = report.Problem
 		ev.Detail["broken_event"] = fmt.Sprint(report.BrokenEventID)
 		ev.Detail["broken_checkpoint"] = fmt.Sprint(report.BrokenCheckpointID)
+		ev.Detail["position"] = report.Position()
 	}
 	// The verdict stands even if it cannot be recorded (a read-only copy of
 	// the database, say); the operator is told.
@@ -186,6 +197,8 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	dbPath := fs.String("db", defaultDBPath, "SQLite database file to export from")
 	format := fs.String("format", string(auditexport.CSV), "csv or ndjson")
 	query := fs.String("q", "", `events to export, in the audit page's query syntax, e.g. "user:alice action:edits after:2026-11-01" (days in UTC); all when empty`)
+	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key, to sign the export's own event at once; in demo mode defaults to audit.key beside the database")
+	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
 	fs.Usage = flagUsage(fs, "convdesk audit export --format csv|ndjson [flags] > FILE")
 	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
 		return code
@@ -235,6 +248,8 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if aerr != nil {
 		fmt.Fprintln(stderr, "convdesk: audit export: the export could not be recorded in the audit trail:", aerr)
+	} else if serr := signExport(ctx, database, *dbPath, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}); serr != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export: warning: the export's event is recorded but not yet signed:", serr)
 	}
 	if err != nil || aerr != nil {
 		return 1
@@ -256,6 +271,7 @@ func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("audit generate", flag.ContinueOnError)
 	dbPath := fs.String("db", defaultDBPath, "SQLite database file; a demo database is created there if missing")
 	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; defaults to audit.key beside the database, created with it")
+	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
 	events := fs.Int("events", 0, "how many events to append (required)")
 	seed := fs.Uint64("seed", 0, "seed of the generator, for a repeatable run; 0 picks one at random")
 	fs.Usage = flagUsage(fs, "convdesk audit generate --events N [flags]")
@@ -285,13 +301,13 @@ func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 	if fresh {
-		if err := generateHistory(ctx, *dbPath, *keyFile, *events, *seed, progress); err != nil {
+		if err := generateHistory(ctx, *dbPath, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, *events, *seed, progress); err != nil {
 			return fail(err)
 		}
 	}
 	// Opened (and, when new, seeded) exactly as the server's start does.
 	log := newLogger(stderr, slog.LevelInfo, "text")
-	database, demo, err := openConsoleDB(ctx, *dbPath, true, false, *keyFile, log)
+	database, demo, err := openConsoleDB(ctx, *dbPath, true, false, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -312,13 +328,13 @@ func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // generateHistory writes n generated events, signed with the demo key, into
 // a new database at dbPath, which openConsoleDB then finishes creating.
-func generateHistory(ctx context.Context, dbPath, keyFile string, n int, seed uint64, progress func(int)) error {
+func generateHistory(ctx context.Context, dbPath string, trail trailConfig, n int, seed uint64, progress func(int)) error {
 	database, err := db.Open(dbPath)
 	if err != nil {
 		return err
 	}
 	defer database.Close()
-	key, err := loadAuditKey(keyFile, true, dbPath)
+	key, err := loadAuditKey(trail.KeyFile, true, dbPath)
 	if err != nil {
 		return err
 	}
@@ -326,8 +342,44 @@ func generateHistory(ctx context.Context, dbPath, keyFile string, n int, seed ui
 		return err
 	}
 	clear(key)
+	// The history's checkpoints go to the witness as the server's would.
+	database.SetWitness(witness.New(trail.witnessPath(dbPath)))
+	if _, err := database.CheckTrail(ctx, ""); err != nil {
+		return err
+	}
 	// Up to a minute ago: the demo's own start-up events come after.
 	return database.GenerateAuditEvents(ctx, n, time.Now().Add(-time.Minute), seed, progress)
+}
+
+// signExport signs the export's event into a checkpoint and the witness,
+// when the audit key is at hand (the file given, or demo mode's own), after
+// the same check the server makes at start-up. Without a key it does
+// nothing: the server signs the event at its next checkpoint.
+func signExport(ctx context.Context, database *db.DB, dbPath string, trail trailConfig) error {
+	mode, err := database.Setting(ctx, settingMode)
+	if err != nil {
+		return err
+	}
+	keyFile := trail.KeyFile
+	if keyFile == "" {
+		if mode != modeDemo {
+			return nil
+		}
+		keyFile = defaultAuditKeyPath(dbPath)
+	}
+	key, err := readAuditKey(keyFile)
+	if err != nil {
+		return err
+	}
+	defer clear(key)
+	if err := database.SetAuditKey(key); err != nil {
+		return err
+	}
+	database.SetWitness(witness.New(trail.witnessPath(dbPath)))
+	if _, err := database.CheckTrail(ctx, ""); err != nil {
+		return err
+	}
+	return database.Checkpoint(ctx)
 }
 
 // cliActor is the command-line user, as the audit trail names them:

@@ -3,8 +3,9 @@
 //	go run ./cmd/web [flags]                serve the console
 //	go run ./cmd/web audit verify [flags]   verify the audit trail
 //
-// Every flag can also be set by an environment variable CONVDESK_<FLAG>
-// (upper case, dashes as underscores); a flag on the command line wins.
+// Every flag but --allow-broken-trail can also be set by an environment
+// variable CONVDESK_<FLAG> (upper case, dashes as underscores); a flag on the
+// command line wins.
 // This package only reads configuration and wires the adapters together.
 package main
 
@@ -34,8 +35,12 @@ import (
 
 // Timings of the running server.
 const (
-	checkpointInterval = time.Minute
-	shutdownTimeout    = 10 * time.Second
+	// defaultCheckpointInterval bounds what someone with write access to the
+	// database but without the key can remove unnoticed: the events after
+	// the last checkpoint (see docs/security.md).
+	defaultCheckpointInterval = 5 * time.Second
+	sessionSweepInterval      = time.Minute
+	shutdownTimeout           = 10 * time.Second
 )
 
 // Database modes, recorded in the "mode" setting when the database is created.
@@ -115,8 +120,18 @@ type Config struct {
 	DBPath       string
 	Demo         bool
 	AuditKeyFile string
-	LogLevel     slog.Level
-	LogFormat    string
+	// AuditWitness is the witness's path; "" means audit.witness beside the
+	// key file (see defaultWitnessPath).
+	AuditWitness string
+	// CheckpointInterval is how often the chain head is signed, when it moved.
+	CheckpointInterval time.Duration
+	// AllowBrokenTrail names the one break ("event:<id>" or
+	// "checkpoint:<id>") the start-up check may accept. It has no
+	// environment twin: accepting a break must be a deliberate act for one
+	// start, not a setting left behind.
+	AllowBrokenTrail string
+	LogLevel         slog.Level
+	LogFormat        string
 
 	// DemoOnNetwork lets a demo database (with its well-known passwords) be
 	// served on an address other than loopback.
@@ -167,6 +182,8 @@ func NewMain(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *M
 			LogLevel:  slog.LevelInfo,
 			LogFormat: "text",
 
+			CheckpointInterval: defaultCheckpointInterval,
+
 			SessionIdle:     30 * time.Minute,
 			SessionLifetime: 12 * time.Hour,
 		},
@@ -186,6 +203,9 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.StringVar(&m.Config.DBPath, "db", m.Config.DBPath, "SQLite database file, created with its folder if missing")
 	fs.BoolVar(&m.Config.Demo, "demo", m.Config.Demo, "when the database is created: fill it with demo data (true) or start empty in production mode (false); later starts follow the mode recorded in the database")
 	fs.StringVar(&m.Config.AuditKeyFile, "audit-key-file", m.Config.AuditKeyFile, "file holding the audit checkpoint key (at least 32 bytes, mode 0600); in demo mode defaults to audit.key beside the database, created on first start")
+	fs.StringVar(&m.Config.AuditWitness, "audit-witness", m.Config.AuditWitness, "witness of the audit checkpoints, kept outside the database: lines go to PATH.YYYY-MM-DD, one file a day (default audit.witness in the audit key file's folder)")
+	fs.DurationVar(&m.Config.CheckpointInterval, "checkpoint-interval", m.Config.CheckpointInterval, "sign the audit chain's head this often when it moved; events after the last checkpoint are not yet protected")
+	fs.StringVar(&m.Config.AllowBrokenTrail, allowBrokenTrailFlag, "", "start although the audit trail's start-up check fails at this break, written event:<id> or checkpoint:<id> as the refusal names it; recorded as audit.break_accepted (no environment variable)")
 	fs.TextVar(&m.Config.LogLevel, "log-level", m.Config.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
 	fs.BoolVar(&m.Config.DemoOnNetwork, "demo-on-network", false, "allow a demo database (whose passwords are public) on an address other than loopback")
@@ -220,6 +240,14 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	}
 	if (m.Config.TLSCert == "") != (m.Config.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if m.Config.CheckpointInterval <= 0 {
+		return errors.New("--checkpoint-interval must be positive")
+	}
+	if m.Config.AllowBrokenTrail != "" {
+		if _, _, err := convdesk.ParseTrailPosition(m.Config.AllowBrokenTrail); err != nil {
+			return fmt.Errorf("--%s: %s", allowBrokenTrailFlag, convdesk.MessageOf(err))
+		}
 	}
 	if m.Config.SessionIdle <= 0 || m.Config.SessionLifetime <= 0 {
 		return errors.New("--session-idle and --session-lifetime must be positive")
@@ -266,6 +294,14 @@ func envName(flagName string) string {
 	return "CONVDESK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// allowBrokenTrailFlag is the one flag without an environment twin.
+const allowBrokenTrailFlag = "allow-broken-trail"
+
+// hasEnvTwin says whether a flag can be set through the environment: all
+// but --allow-broken-trail, which must be typed for the one start it is
+// meant for rather than linger in a service's environment.
+func hasEnvTwin(flagName string) bool { return flagName != allowBrokenTrailFlag }
+
 // applyEnv sets every flag of fs whose environment twin is set, before the
 // command line is parsed (so a flag given there wins). It returns the names
 // of the flags it set.
@@ -273,6 +309,9 @@ func applyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) (map[stri
 	set := map[string]bool{}
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
+		if !hasEnvTwin(f.Name) {
+			return
+		}
 		v, ok := lookupEnv(envName(f.Name))
 		if !ok {
 			return
@@ -293,7 +332,11 @@ func flagUsage(fs *flag.FlagSet, synopsis string) func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: %s\n\nFlags (each also settable as the environment variable shown):\n", synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(w, "  --%s (%s, default %q)\n    \t%s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+			env := envName(f.Name)
+			if !hasEnvTwin(f.Name) {
+				env = "no environment variable"
+			}
+			fmt.Fprintf(w, "  --%s (%s, default %q)\n    \t%s\n", f.Name, env, f.DefValue, f.Usage)
 		})
 	}
 }
@@ -314,7 +357,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.Config.LogLevel, m.Config.LogFormat)
 	slog.SetDefault(m.log)
 
-	database, demo, err := openConsoleDB(ctx, m.Config.DBPath, m.Config.Demo, m.demoSet, m.Config.AuditKeyFile, m.log)
+	database, demo, err := openConsoleDB(ctx, m.Config.DBPath, m.Config.Demo, m.demoSet, trailConfig{
+		KeyFile: m.Config.AuditKeyFile, Witness: m.Config.AuditWitness, AllowBroken: m.Config.AllowBrokenTrail,
+	}, m.log)
 	if err != nil {
 		return err
 	}
@@ -381,11 +426,14 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// checkpointLoop signs the audit chain's head every checkpointInterval.
+// checkpointLoop signs the audit chain's head every checkpoint interval
+// (when it moved) and sweeps expired sessions every minute.
 func (m *Main) checkpointLoop() {
 	defer m.wg.Done()
-	t := time.NewTicker(checkpointInterval)
+	t := time.NewTicker(m.Config.CheckpointInterval)
 	defer t.Stop()
+	sweep := time.NewTicker(sessionSweepInterval)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-m.stop:
@@ -394,6 +442,7 @@ func (m *Main) checkpointLoop() {
 			if err := m.DB.Checkpoint(context.Background()); err != nil {
 				m.log.Error("audit checkpoint failed", "err", err)
 			}
+		case <-sweep.C:
 			if err := m.DB.Sessions().DeleteExpired(); err != nil {
 				m.log.Error("removing expired sessions failed", "err", err)
 			}
@@ -434,9 +483,10 @@ func (m *Main) Close() error {
 // demo mode (wantDemo) it is seeded with demo users and the demo staff
 // accounts, otherwise it starts empty in production mode. Later opens follow
 // the mode recorded in the database. It loads the audit key (see
-// loadAuditKey) and signs a checkpoint. It returns whether the database is in
-// demo mode.
-func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, keyFile string, log *slog.Logger) (*db.DB, bool, error) {
+// loadAuditKey), sets the witness and makes the start-up check of the trail
+// (see checkTrail) before anything is signed, then signs a checkpoint. It
+// returns whether the database is in demo mode.
+func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, trail trailConfig, log *slog.Logger) (*db.DB, bool, error) {
 	database, err := db.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("open database: %w", err)
@@ -460,7 +510,7 @@ func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, key
 	}
 	demo := mode == modeDemo
 
-	key, err := loadAuditKey(keyFile, demo, path)
+	key, err := loadAuditKey(trail.KeyFile, demo, path)
 	if err != nil {
 		return fail(err)
 	}
@@ -468,6 +518,9 @@ func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, key
 		return fail(fmt.Errorf("audit key: %w", err))
 	}
 	clear(key)
+	if err := checkTrail(ctx, database, trail, path, created, log); err != nil {
+		return fail(err)
+	}
 
 	if created {
 		if demo {

@@ -84,7 +84,7 @@ func TestParseFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := Config{Addr: "127.0.0.1:8080", DBPath: filepath.Join("data", "convdesk.db"), Demo: true, LogLevel: slog.LevelInfo, LogFormat: "text",
-			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour}
+			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour, CheckpointInterval: 5 * time.Second}
 		if m.Config != want || m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}
@@ -95,14 +95,16 @@ func TestParseFlags(t *testing.T) {
 			"CONVDESK_AUDIT_KEY_FILE": "/k", "CONVDESK_LOG_LEVEL": "debug", "CONVDESK_LOG_FORMAT": "json",
 			"CONVDESK_DEMO_ON_NETWORK": "true", "CONVDESK_INSECURE_COOKIES": "true", "CONVDESK_TLS_CERT": "/c",
 			"CONVDESK_TLS_KEY": "/ck", "CONVDESK_TRUSTED_PROXIES": "10.0.0.0/8", "CONVDESK_SESSION_IDLE": "5m",
-			"CONVDESK_SESSION_LIFETIME": "1h",
+			"CONVDESK_SESSION_LIFETIME": "1h", "CONVDESK_AUDIT_WITNESS": "/w/audit.witness", "CONVDESK_CHECKPOINT_INTERVAL": "2s",
+			// Accepting a broken trail has no environment twin: this is ignored.
+			"CONVDESK_ALLOW_BROKEN_TRAIL": "checkpoint:3",
 		}.lookup)
 		if err := m.ParseFlags(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
 		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json",
 			DemoOnNetwork: true, InsecureCookies: true, TLSCert: "/c", TLSKey: "/ck", TrustedProxies: "10.0.0.0/8",
-			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour}
+			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour, AuditWitness: "/w/audit.witness", CheckpointInterval: 2 * time.Second}
 		if m.Config != want || !m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}
@@ -116,8 +118,21 @@ func TestParseFlags(t *testing.T) {
 			t.Fatalf("got %+v demoSet=%v", m.Config, m.demoSet)
 		}
 	})
+	t.Run("AllowBrokenTrailOnlyAsFlag", func(t *testing.T) {
+		m := NewMain(io.Discard, io.Discard, env{}.lookup)
+		if err := m.ParseFlags(context.Background(), []string{"--allow-broken-trail=event:12"}); err != nil || m.Config.AllowBrokenTrail != "event:12" {
+			t.Fatalf("got %q, %v", m.Config.AllowBrokenTrail, err)
+		}
+		var usage bytes.Buffer
+		m = NewMain(io.Discard, &usage, env{}.lookup)
+		m.ParseFlags(context.Background(), []string{"-h"})
+		if strings.Contains(usage.String(), "CONVDESK_ALLOW_BROKEN_TRAIL") || !strings.Contains(usage.String(), "--allow-broken-trail (no environment variable") {
+			t.Fatalf("usage:\n%s", usage.String())
+		}
+	})
 	t.Run("Errors", func(t *testing.T) {
-		for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"--nope"}, {"--addr", ":1", "stray"}} {
+		for _, args := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"--nope"}, {"--addr", ":1", "stray"},
+			{"--checkpoint-interval", "0s"}, {"--allow-broken-trail", "12"}, {"--allow-broken-trail", "event:x"}, {"--allow-broken-trail", "row:3"}} {
 			m := NewMain(io.Discard, io.Discard, env{}.lookup)
 			if err := m.ParseFlags(context.Background(), args); err == nil {
 				t.Errorf("%v: no error", args)

@@ -31,6 +31,11 @@ const staffUsage = `Usage:
   convdesk staff passwd U
   convdesk staff role U R
 
+Every command also takes --db PATH, --audit-key-file PATH and --audit-witness
+PATH (default audit.witness in the key file's folder), and checks the audit
+trail against the witness, as the server does at start-up, before it changes
+anything.
+
 Passwords are prompted for on a terminal and read from the first line of
 standard input otherwise. Every change is recorded in the audit trail with the
 actor cli:<os user>. Outside demo mode, accounts created or reset here must
@@ -49,6 +54,7 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	dbPath := fs.String("db", filepath.Join("data", "convdesk.db"), "SQLite database file")
 	demo := fs.Bool("demo", true, "when the database is created: demo (true) or production (false) mode")
 	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; in demo mode defaults to audit.key beside the database")
+	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
 	username := fs.String("username", "", "username (staff add)")
 	role := fs.String("role", "", "role: viewer, agent, auditor or admin (staff add)")
 	name := fs.String("name", "", "display name (staff add)")
@@ -74,7 +80,7 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	database, isDemo, err := openConsoleDB(ctx, *dbPath, *demo, false, *keyFile, logger)
+	database, isDemo, err := openConsoleDB(ctx, *dbPath, *demo, false, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "convdesk:", err)
 		return 1

@@ -33,6 +33,16 @@
 // lines ending in \n), the JSON columns holding JSON text. In NDJSON each event
 // is one JSON object on one line, id, result_code and duration_us as numbers
 // and the JSON columns as JSON values.
+//
+// CSV is made to be opened in a spreadsheet and read, so what staff, end users
+// or clients typed cannot act there (see CSVText): a text value that starts
+// with =, +, -, @, a tab or a carriage return gets a leading ', which makes a
+// spreadsheet show it as text instead of running it as a formula; and control
+// characters (C0, DEL, C1) and bytes that are not UTF-8 are written as visible
+// \xNN (ESC as \x1b, a line break as \x0a), in the JSON columns as JSON's
+// \u00NN. So a CSV value is not always byte for byte what was recorded.
+// NDJSON is the exact record: every value as stored (JSON escapes its control
+// characters), to be read by programs and checked against the hashes.
 package auditexport
 
 import (
@@ -44,6 +54,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/jsontext"
@@ -244,18 +255,103 @@ func (w *Writer) Flush() error {
 
 func (w *Writer) writeCSV(r *Record) error {
 	f := w.fields
+	t, j := CSVText, csvJSON
 	f[0] = strconv.FormatInt(r.ID, 10)
 	f[1] = formatTime(r.TimeMicros)
-	f[2], f[3], f[4], f[5], f[6], f[7] = r.Actor, r.ActorRole, r.ClientIP, r.UserAgent, r.RequestID, r.ClientRequestID
-	f[8], f[9] = r.Action, r.SubjectUser
-	f[10], f[11] = emptyArray(r.GroupNames), emptyArray(r.ConversationIDs)
-	f[12], f[13] = r.Ticket, r.Outcome
+	f[2], f[3], f[4], f[5], f[6], f[7] = t(r.Actor), t(r.ActorRole), t(r.ClientIP), t(r.UserAgent), t(r.RequestID), t(r.ClientRequestID)
+	f[8], f[9] = t(r.Action), t(r.SubjectUser)
+	f[10], f[11] = j(emptyArray(r.GroupNames)), j(emptyArray(r.ConversationIDs))
+	f[12], f[13] = t(r.Ticket), t(r.Outcome)
 	f[14] = strconv.FormatInt(r.ResultCode, 10)
-	f[15], f[16] = emptyArray(r.Results), r.Message
-	f[17], f[18], f[19] = emptyArray(r.Before), emptyArray(r.After), emptyObject(r.Detail)
+	f[15], f[16] = j(emptyArray(r.Results)), t(r.Message)
+	f[17], f[18], f[19] = j(emptyArray(r.Before)), j(emptyArray(r.After)), j(emptyObject(r.Detail))
 	f[20] = strconv.FormatInt(r.DurationMicros, 10)
-	f[21], f[22] = r.PrevHash, r.Hash
+	f[21], f[22] = t(r.PrevHash), t(r.Hash)
 	return w.csv.Write(f)
+}
+
+// CSVText returns s as a CSV export writes a text value: with a leading '
+// when it starts with =, +, -, @, a tab or a carriage return (which a
+// spreadsheet would take for a formula: =HYPERLINK(…), @SUM(…)), and with
+// every control character (C0, DEL, C1) and every byte that is not UTF-8
+// written as a visible \xNN, so that no escape sequence reaches a terminal
+// and no line break hides what follows. Text without any of these is
+// returned as it is, without copying.
+func CSVText(s string) string {
+	formula := s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0
+	if !formula && !needsEscape(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	if formula {
+		b.WriteByte('\'')
+	}
+	appendEscaped(&b, s, false)
+	return b.String()
+}
+
+// csvJSON is CSVText for the JSON columns: as long as the text is valid
+// JSON, control characters (which JSON can only hold as DEL and C1, its C0
+// being escaped already) become JSON's own \u00NN escape, so the value
+// stays valid JSON and decodes to the same strings. Text that is not JSON
+// (a column altered behind the triggers) is treated as any text.
+func csvJSON(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
+	if !validJSON(s) {
+		return CSVText(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	appendEscaped(&b, s, true)
+	return b.String()
+}
+
+// needsEscape reports whether s holds a control character or bytes that are
+// not UTF-8. It looks at bytes only, as the export's hot path must.
+func needsEscape(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f: // C1, U+0080–U+009F
+			return true
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return !ascii && !utf8.ValidString(s)
+}
+
+// appendEscaped writes s to b with control characters and bytes that are
+// not UTF-8 escaped: as \xNN, or inside JSON text (json) as \u00NN for the
+// characters (bytes that are not UTF-8 have no JSON escape and stay \xNN).
+func appendEscaped(b *strings.Builder, s string, json bool) {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\x`)
+			b.WriteByte(hex[s[i]>>4])
+			b.WriteByte(hex[s[i]&0xf])
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			if json {
+				b.WriteString(`\u00`)
+			} else {
+				b.WriteString(`\x`)
+			}
+			b.WriteByte(hex[r>>4])
+			b.WriteByte(hex[r&0xf])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
 }
 
 func formatTime(micros int64) string {

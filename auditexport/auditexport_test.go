@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/convdesk/convdesk"
 )
@@ -105,10 +107,11 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatalf("header = %q", recs[0])
 	}
 	t.Run("ExactValues", func(t *testing.T) {
+		// Exact but for the control characters CSV shows as \xNN.
 		want := wantValues(t, evs[0])
 		for i, col := range Columns {
-			if got := recs[1][i]; got != want[col] {
-				t.Errorf("%s = %q, want %q", col, got, want[col])
+			if got := recs[1][i]; got != CSVText(want[col]) {
+				t.Errorf("%s = %q, want %q", col, got, CSVText(want[col]))
 			}
 		}
 	})
@@ -135,8 +138,8 @@ func TestWriteCSV(t *testing.T) {
 				}
 			}
 		}
-		// encoding/csv reads a quoted \r\n back as \n; the rest is kept.
-		if got, want := row[16], " leading space, trailing\n"; got != want {
+		// Control characters are shown, not written raw.
+		if got, want := row[16], ` leading space, trailing\x0d\x0a`; got != want {
 			t.Errorf("message = %q, want %q", got, want)
 		}
 		if row[13] != "failed" || row[14] != "50002" || row[3] != "" {
@@ -300,5 +303,125 @@ func TestPartsMakeTheWhole(t *testing.T) {
 		if parts.String() != whole {
 			t.Errorf("%s: parts make\n%s\nwant\n%s", f, parts.String(), whole)
 		}
+	}
+}
+
+// hostileEvent holds what an attacker could type into an export: formulas
+// for a spreadsheet and escape sequences for a terminal.
+func hostileEvent() *convdesk.AuditEvent {
+	e := convdesk.NewAuditEvent(convdesk.Attribution{
+		Actor:           convdesk.Actor{Name: `=HYPERLINK("http://evil.example","open")`},
+		UserAgent:       "\x1b]0;pwned\x07\x1b[2J",
+		ClientRequestID: "\tcmd",
+		Ticket:          "@SUM(1+1)",
+	}, convdesk.ActionAuthLoginFailed, "-2+3")
+	e.ID, e.Time = 9, time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	e.Message = "+1 \u009b31m red \xff\x9b bytes\rover"
+	e.GroupNames = []string{"C1 \u009b2J", "DEL \x7f"}
+	e.Detail = map[string]string{"ua": "\x1b[31m"}
+	return e
+}
+
+// TestCSVIsSafeToOpen: formulas are prefixed with ' and control characters
+// are shown as \xNN (\u00NN in JSON columns, which stay valid JSON).
+func TestCSVIsSafeToOpen(t *testing.T) {
+	e := hostileEvent()
+	out := export(t, CSV, []*convdesk.AuditEvent{e})
+	for _, c := range []byte{0x1b, 0x07, 0x7f, '\r'} {
+		if strings.IndexByte(out, c) >= 0 {
+			t.Errorf("the CSV holds the raw byte %#x", c)
+		}
+	}
+	if strings.Contains(out, "\u009b") || !utf8.ValidString(out) {
+		t.Error("the CSV holds a raw C1 control or bytes that are not UTF-8")
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := map[string]string{}
+	for i, col := range Columns {
+		row[col] = recs[1][i]
+	}
+	for col, want := range map[string]string{
+		"actor":             `'=HYPERLINK("http://evil.example","open")`,
+		"user_agent":        `\x1b]0;pwned\x07\x1b[2J`,
+		"client_request_id": `'\x09cmd`,
+		"ticket":            "'@SUM(1+1)",
+		"subject_user":      "'-2+3",
+		"message":           `'+1 \x9b31m red \xff\x9b bytes\x0dover`,
+		"group_names":       `["C1 \u009b2J","DEL \u007f"]`,
+		"detail":            `{"ua":"\u001b[31m"}`,
+		"action":            "auth.login_failed",
+	} {
+		if row[col] != want {
+			t.Errorf("%s = %q, want %q", col, row[col], want)
+		}
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(row["group_names"]), &names); err != nil || !reflect.DeepEqual(names, e.GroupNames) {
+		t.Errorf("group_names decodes to %q (%v), want %q", names, err, e.GroupNames)
+	}
+}
+
+// TestNDJSONStaysExact: NDJSON carries every value exactly as recorded.
+func TestNDJSONStaysExact(t *testing.T) {
+	e := hostileEvent()
+	out := export(t, NDJSON, []*convdesk.AuditEvent{e})
+	if strings.IndexByte(out, 0x1b) >= 0 {
+		t.Error("raw ESC in NDJSON (JSON escapes it)")
+	}
+	var got struct {
+		Actor      string            `json:"actor"`
+		UserAgent  string            `json:"user_agent"`
+		Ticket     string            `json:"ticket"`
+		GroupNames []string          `json:"group_names"`
+		Detail     map[string]string `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Actor != e.ActorName || got.UserAgent != e.UserAgent || got.Ticket != e.Ticket ||
+		!reflect.DeepEqual(got.GroupNames, e.GroupNames) || !reflect.DeepEqual(got.Detail, e.Detail) {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestTerminalWriter: an export shown on a terminal carries no control
+// character but the line feed, even when a character is split between
+// writes, and NDJSON so escaped decodes to the same values.
+func TestTerminalWriter(t *testing.T) {
+	e := hostileEvent()
+	e.Message = "ok"
+	src := export(t, NDJSON, []*convdesk.AuditEvent{e}) + "tail \x1b[0m \xe4\xba"
+	var out bytes.Buffer
+	tw := NewTerminalWriter(&out)
+	for i := 0; i < len(src); i++ { // one byte at a time: every split
+		if _, err := tw.Write([]byte{src[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := out.String()
+	for _, r := range got {
+		if (r < 0x20 && r != '\n') || (r >= 0x7f && r <= 0x9f) {
+			t.Fatalf("raw control %U in %q", r, got)
+		}
+	}
+	line, tail, _ := strings.Cut(got, "\n")
+	if tail != `tail \u001b[0m ` {
+		t.Errorf("tail %q", tail)
+	}
+	var dec struct {
+		GroupNames []string `json:"group_names"`
+		UserAgent  string   `json:"user_agent"`
+	}
+	if err := json.Unmarshal([]byte(line), &dec); err != nil {
+		t.Fatalf("%v: %s", err, line)
+	}
+	if !reflect.DeepEqual(dec.GroupNames, e.GroupNames) || dec.UserAgent != e.UserAgent {
+		t.Errorf("decoded %+v", dec)
+	}
+	if ForTerminal(&out) != io.Writer(&out) {
+		t.Error("ForTerminal wrapped a writer that is not a terminal")
 	}
 }

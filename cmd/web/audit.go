@@ -225,7 +225,9 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer database.Close()
 
 	start := time.Now()
-	out := bufio.NewWriterSize(stdout, 64<<10)
+	// On a terminal, control characters are escaped (auditexport.ForTerminal):
+	// an export never sends a raw escape sequence to one.
+	out := bufio.NewWriterSize(auditexport.ForTerminal(stdout), 64<<10)
 	rows, err := database.ExportTo(ctx, filter.Query(time.UTC), out, f)
 	if ferr := out.Flush(); err == nil {
 		err = ferr

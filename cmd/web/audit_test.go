@@ -133,7 +133,8 @@ func TestAuditExport(t *testing.T) {
 		if err := json.Unmarshal([]byte(row[10]), &groups); err != nil || !reflect.DeepEqual(groups, trickyGroups) {
 			t.Errorf("group_names %q: %q, %v", row[10], groups, err)
 		}
-		if row[16] != "moved \"c2c_bob\", see 产品体验\n<b>done</b>" || row[12] != "TCK-1, urgent" {
+		// Control characters show as \xNN in CSV (a line break as \x0a).
+		if row[16] != `moved "c2c_bob", see 产品体验\x0a<b>done</b>` || row[12] != "TCK-1, urgent" {
 			t.Errorf("message %q, ticket %q", row[16], row[12])
 		}
 		if !strings.Contains(stderr, "exported "+strconv.Itoa(len(want))+" events") {

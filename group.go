@@ -255,6 +255,9 @@ type Board struct {
 	User    User
 	Groups  []Group // in creation order, as the SDK lists them
 	Version int64
+	// State is the backend's opaque state token, which every edit changes;
+	// edits carry it back to be refused when the board went stale.
+	State StateToken
 	// GroupedCount is the number of conversations in at least one group.
 	GroupedCount int
 	// UngroupedCount is the number of conversations in no group.

@@ -236,10 +236,14 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 			return EditResult{}, conflictError(&snap)
 		}
 		if !p.changes() {
-			// Every conversation failed its rule: nothing to send, but the
-			// refused attempt is recorded as such.
-			return EditResult{}, &Error{Kind: EInvalid, Code: firstFailure(p.results), Reason: ReasonNothingApplied,
-				Message: "Nothing was changed: " + describeFailures(p.results) + "."}
+			// Every conversation failed its rule or already held: nothing
+			// to send, and the attempt is recorded with its results.
+			ev := s.newEditEvent(action, req, target, &p, p.results)
+			ev.Duration = s.now().Sub(start)
+			if err := s.record(ctx, ev); err != nil {
+				return EditResult{}, Internal(fmt.Errorf("record attempt: %w", err))
+			}
+			return EditResult{Outcome: ev.Outcome, Group: p.group, Results: p.results, State: snap.State, EventID: ev.ID}, nil
 		}
 		if s.backend.Capabilities().CommitsWithAudit {
 			return s.writeAtomic(ctx, action, req, target, &snap, &p, start)

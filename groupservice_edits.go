@@ -466,7 +466,7 @@ func snapGroup(snap *Snapshot, id GroupID) (Group, error) {
 		return g, nil
 	}
 	return Group{}, &Error{Kind: ENotFound, Code: CodeGroupNotFound, Reason: ReasonGroupNotFound,
-		Message: "The group does not exist (any more). Reload the board."}
+		Message: "The group does not exist (any more)."}
 }
 
 func groupNames(groups []Group) []string {

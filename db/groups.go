@@ -229,6 +229,7 @@ func (db *DB) LoadBoard(ctx context.Context, userID string) (convdesk.Board, err
 	b := convdesk.Board{
 		User:    convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL},
 		Version: r.Version,
+		State:   stateToken(r.Version),
 	}
 	if b.Groups, err = userGroups(ctx, tx, userID); err != nil {
 		return convdesk.Board{}, convdesk.Internal(err)

@@ -41,6 +41,14 @@ type groupFixture struct {
 	ctx context.Context
 }
 
+// svc is the domain's group service over f's embedded backend: the rules
+// live there, and these tests check they hold on SQLite.
+func (f *groupFixture) svc() *convdesk.GroupService {
+	s := convdesk.NewGroupService(f.d.Groups(), f.d, nil)
+	s.SetClock(f.d.now)
+	return s
+}
+
 func newGroupFixture(t testing.TB) *groupFixture {
 	t.Helper()
 	d := mustOpen(t)
@@ -209,7 +217,11 @@ func (f *groupFixture) lastEvent() convdesk.AuditEvent {
 }
 
 func editReq(a convdesk.Attribution, userID string, version int64) convdesk.EditRequest {
-	return convdesk.EditRequest{Attribution: a, UserID: userID, ExpectedVersion: version}
+	req := convdesk.EditRequest{Attribution: a, UserID: userID}
+	if version != 0 {
+		req.ExpectedState = stateToken(version)
+	}
+	return req
 }
 
 func checkErr(t testing.TB, err error, kind convdesk.ErrorKind, code int) {
@@ -396,15 +408,15 @@ func TestLoadBoard(t *testing.T) {
 		if got.GroupedCount != 4 || got.UngroupedCount != 2 {
 			t.Fatalf("grouped/ungrouped = %d/%d, want 4/2", got.GroupedCount, got.UngroupedCount)
 		}
-		if got.Version != 1 || got.LastChange != nil {
-			t.Fatalf("version %d, last change %+v; want 1, nil", got.Version, got.LastChange)
+		if got.State != "1" || got.LastChange != nil {
+			t.Fatalf("state %s, last change %+v; want 1, nil", got.State, got.LastChange)
 		}
 		if got.User.ID != "u1" || got.User.Nickname != "张三" || got.User.GroupCount != 3 || got.User.ConversationCount != 6 {
 			t.Fatalf("user = %+v", got.User)
 		}
 	})
 	t.Run("LastChange", func(t *testing.T) {
-		if _, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: c[4:5]}); err != nil {
+		if _, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: c[4:5]}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := f.d.LoadBoard(f.ctx, "u1")
@@ -415,8 +427,8 @@ func TestLoadBoard(t *testing.T) {
 		if lc == nil || lc.By != "alice" || lc.Action != convdesk.ActionConversationAdd || lc.Summary != `added 1 conversation to "A"` || lc.At.IsZero() {
 			t.Fatalf("last change = %+v", lc)
 		}
-		if got.Version != 2 || got.GroupedCount != 5 || got.UngroupedCount != 1 {
-			t.Fatalf("version %d grouped %d ungrouped %d, want 2 5 1", got.Version, got.GroupedCount, got.UngroupedCount)
+		if got.State != "2" || got.GroupedCount != 5 || got.UngroupedCount != 1 {
+			t.Fatalf("state %s grouped %d ungrouped %d, want 2 5 1", got.State, got.GroupedCount, got.UngroupedCount)
 		}
 	})
 	t.Run("NoGroups", func(t *testing.T) {
@@ -498,7 +510,7 @@ func TestCreateGroup(t *testing.T) {
 			if tt.ticket != "" {
 				a.Ticket = tt.ticket
 			}
-			res, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(a, user, 1), Name: tt.groupName, Conversations: tt.convs(c)})
+			res, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(a, user, 1), Name: tt.groupName, Conversations: tt.convs(c)})
 			if tt.wantKind != "" {
 				f.checkRefused(t, err, tt.wantKind, tt.wantCode, convdesk.ActionGroupCreate, "u1", 1)
 				if got := f.groupNames("u1"); !reflect.DeepEqual(got, []string{"产品体验"}) {
@@ -509,7 +521,7 @@ func TestCreateGroup(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !res.Changed || res.Outcome != convdesk.OutcomeOK || res.Version != 2 || res.EventID == 0 {
+			if !res.Changed || res.Outcome != convdesk.OutcomeOK || res.State != "2" || res.EventID == 0 {
 				t.Fatalf("result = %+v", res)
 			}
 			if res.Group.Name != tt.groupName || res.Group.Count != tt.wantCount || res.Group.ID == 0 {
@@ -533,7 +545,7 @@ func TestCreateGroup(t *testing.T) {
 	t.Run("ErrEmptyListMessage", func(t *testing.T) {
 		f := newGroupFixture(t)
 		f.user("u1", "", 1)
-		_, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "X"})
+		_, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "X"})
 		if !strings.Contains(convdesk.MessageOf(err), "initial list may not be empty") {
 			t.Fatalf("message = %q", convdesk.MessageOf(err))
 		}
@@ -541,7 +553,7 @@ func TestCreateGroup(t *testing.T) {
 	t.Run("PartialUnknownConversation", func(t *testing.T) {
 		f := newGroupFixture(t)
 		c := f.user("u1", "", 3)
-		res, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 1), Name: "X",
+		res, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 1), Name: "X",
 			Conversations: []convdesk.ConversationID{c[0], "c2c_stranger", c[2]}})
 		if err != nil {
 			t.Fatal(err)
@@ -565,7 +577,7 @@ func TestCreateGroup(t *testing.T) {
 	t.Run("ErrNoConversationKnownRecordsResults", func(t *testing.T) {
 		f := newGroupFixture(t)
 		f.user("u1", "", 1)
-		res, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 1), Name: "X", Conversations: convIDs("c2c_stranger")})
+		res, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 1), Name: "X", Conversations: convIDs("c2c_stranger")})
 		checkErr(t, err, convdesk.EInvalid, convdesk.CodeConversationNotFound)
 		if res.Outcome != convdesk.OutcomeFailed || len(res.Results) != 1 {
 			t.Fatalf("result = %+v", res)
@@ -589,13 +601,13 @@ func TestCreateGroupLimit(t *testing.T) {
 		f.group("u1", fmt.Sprintf("G%d", i))
 	}
 	t.Run("OK20th", func(t *testing.T) {
-		if _, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "G19", Conversations: c[:1]}); err != nil {
+		if _, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "G19", Conversations: c[:1]}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("Err21st", func(t *testing.T) {
 		v := f.version("u1")
-		_, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", v), Name: "G20", Conversations: c[:1]})
+		_, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", v), Name: "G20", Conversations: c[:1]})
 		f.checkRefused(t, err, convdesk.EInvalid, convdesk.CodeGroupLimit, convdesk.ActionGroupCreate, "u1", v)
 		if got, want := convdesk.MessageOf(err), "This user already has 20 groups, the most the app allows."; got != want {
 			t.Fatalf("message = %q, want %q", got, want)
@@ -646,7 +658,7 @@ func TestRenameGroup(t *testing.T) {
 				"zero":     0,
 			}
 			before := f.events()
-			res, err := f.d.RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: groups[tt.group], NewName: tt.newName})
+			res, err := f.svc().RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: groups[tt.group], NewName: tt.newName})
 			if tt.wantKind != "" {
 				f.checkRefused(t, err, tt.wantKind, tt.wantCode, convdesk.ActionGroupRename, "u1", 1)
 				if f.count(`SELECT COUNT(*) FROM conv_groups WHERE name = ?`, tt.newName) > 0 && tt.newName != "B" {
@@ -658,7 +670,7 @@ func TestRenameGroup(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.noop {
-				if res.Changed || res.Version != 1 || res.EventID != 0 || res.Outcome != convdesk.OutcomeOK {
+				if res.Changed || res.State != "1" || res.EventID != 0 || res.Outcome != convdesk.OutcomeOK {
 					t.Fatalf("result = %+v, want unchanged", res)
 				}
 				if n := len(f.events()); n != len(before) {
@@ -666,7 +678,7 @@ func TestRenameGroup(t *testing.T) {
 				}
 				return
 			}
-			if !res.Changed || res.Version != 2 || res.Group.Name != tt.newName || res.Group.ID != groups[tt.group] {
+			if !res.Changed || res.State != "2" || res.Group.Name != tt.newName || res.Group.ID != groups[tt.group] {
 				t.Fatalf("result = %+v", res)
 			}
 			if !slices.Contains(f.groupNames("u1"), tt.newName) {
@@ -690,11 +702,11 @@ func TestDeleteGroup(t *testing.T) {
 		c := f.user("u1", "", 4)
 		a := f.group("u1", "A", c[0], c[1], c[2])
 		other := f.group("u1", "B", c[0])
-		res, err := f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: a})
+		res, err := f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: a})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Changed || res.Version != 2 || res.Group.Name != "A" || res.Group.Count != 3 || res.Outcome != convdesk.OutcomeOK {
+		if !res.Changed || res.State != "2" || res.Group.Name != "A" || res.Group.Count != 3 || res.Outcome != convdesk.OutcomeOK {
 			t.Fatalf("result = %+v", res)
 		}
 		if got := f.groupNames("u1"); !reflect.DeepEqual(got, []string{"B"}) {
@@ -721,7 +733,7 @@ func TestDeleteGroup(t *testing.T) {
 		}
 
 		t.Run("ErrAgain", func(t *testing.T) {
-			_, err := f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 2), Group: a})
+			_, err := f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 2), Group: a})
 			f.checkRefused(t, err, convdesk.ENotFound, convdesk.CodeGroupNotFound, convdesk.ActionGroupDelete, "u1", 2)
 			if got, want := convdesk.MessageOf(err), "The group does not exist (any more)."; got != want {
 				t.Fatalf("message = %q, want %q", got, want)
@@ -733,7 +745,7 @@ func TestDeleteGroup(t *testing.T) {
 		f.user("u1", "", 1)
 		for _, name := range []string{"trailing ", strings.Repeat("长", 20), " "} {
 			g := f.group("u1", name)
-			if _, err := f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 0), Group: g}); err != nil {
+			if _, err := f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 0), Group: g}); err != nil {
 				t.Fatalf("delete %q: %v", name, err)
 			}
 		}
@@ -746,7 +758,7 @@ func TestDeleteGroup(t *testing.T) {
 		f.user("u1", "", 1)
 		f.user("u2", "", 1)
 		g := f.group("u2", "Other")
-		_, err := f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: g})
+		_, err := f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: g})
 		f.checkRefused(t, err, convdesk.ENotFound, convdesk.CodeGroupNotFound, convdesk.ActionGroupDelete, "u1", 1)
 		if got := f.groupNames("u2"); len(got) != 1 {
 			t.Fatalf("u2's group deleted")
@@ -765,7 +777,7 @@ func TestAddConversations(t *testing.T) {
 	}
 	t.Run("OKPerConversation", func(t *testing.T) {
 		f, c, a := setup(t)
-		res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a,
+		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a,
 			Conversations: []convdesk.ConversationID{c[0], c[1], "c2c_stranger", c[2], c[1]}})
 		if err != nil {
 			t.Fatal(err)
@@ -779,7 +791,7 @@ func TestAddConversations(t *testing.T) {
 		if !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("results = %+v\nwant %+v", res.Results, want)
 		}
-		if !res.Changed || res.Outcome != convdesk.OutcomePartial || res.Version != 2 || res.Group.Count != 3 {
+		if !res.Changed || res.Outcome != convdesk.OutcomePartial || res.State != "2" || res.Group.Count != 3 {
 			t.Fatalf("result = %+v", res)
 		}
 		if got := f.members(a); !reflect.DeepEqual(got, []convdesk.ConversationID{c[0], c[2], c[1]}) { // sorted: c2c_p0000, c2c_p0002, group_g0001
@@ -802,11 +814,11 @@ func TestAddConversations(t *testing.T) {
 	t.Run("NoopWritesNothingEvenWithStaleVersion", func(t *testing.T) {
 		f, c, a := setup(t)
 		n := len(f.events())
-		res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 42), Group: a, Conversations: c[:1]})
+		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 42), Group: a, Conversations: c[:1]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Changed || res.EventID != 0 || res.Version != 1 || res.Outcome != convdesk.OutcomeOK || res.Group.Count != 1 {
+		if res.Changed || res.EventID != 0 || res.State != "1" || res.Outcome != convdesk.OutcomeOK || res.Group.Count != 1 {
 			t.Fatalf("result = %+v", res)
 		}
 		if got := len(f.events()); got != n {
@@ -818,11 +830,11 @@ func TestAddConversations(t *testing.T) {
 	})
 	t.Run("AllUnknownRecordedAsFailed", func(t *testing.T) {
 		f, _, a := setup(t)
-		res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: convIDs("c2c_stranger")})
+		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: convIDs("c2c_stranger")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Changed || res.Outcome != convdesk.OutcomeFailed || res.Version != 1 || res.EventID == 0 {
+		if res.Changed || res.Outcome != convdesk.OutcomeFailed || res.State != "1" || res.EventID == 0 {
 			t.Fatalf("result = %+v", res)
 		}
 		ev := f.lastEvent()
@@ -855,7 +867,7 @@ func TestAddConversations(t *testing.T) {
 			if tt.group != nil {
 				g = tt.group(f, a)
 			}
-			_, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: g, Conversations: tt.convs})
+			_, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: g, Conversations: tt.convs})
 			f.checkRefused(t, err, tt.kind, tt.code, convdesk.ActionConversationAdd, "u1", 1)
 			if n := f.count(`SELECT COUNT(*) FROM group_members`); n != 1 {
 				t.Fatalf("memberships = %d, want 1", n)
@@ -871,7 +883,7 @@ func TestRemoveConversations(t *testing.T) {
 	b := f.group("u1", "B", c[0])
 
 	t.Run("OKPerConversation", func(t *testing.T) {
-		res, err := f.d.RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a,
+		res, err := f.svc().RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a,
 			Conversations: []convdesk.ConversationID{c[0], c[2], "group_gone"}})
 		if err != nil {
 			t.Fatal(err)
@@ -884,7 +896,7 @@ func TestRemoveConversations(t *testing.T) {
 		if !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("results = %+v", res.Results)
 		}
-		if res.Outcome != convdesk.OutcomePartial || res.Group.Count != 1 || res.Version != 2 {
+		if res.Outcome != convdesk.OutcomePartial || res.Group.Count != 1 || res.State != "2" {
 			t.Fatalf("result = %+v", res)
 		}
 		if got := f.groupsOf("u1", c[0]); !reflect.DeepEqual(got, []convdesk.GroupID{b}) {
@@ -899,11 +911,11 @@ func TestRemoveConversations(t *testing.T) {
 	})
 	t.Run("Noop", func(t *testing.T) {
 		n := len(f.events())
-		res, err := f.d.RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: []convdesk.ConversationID{c[0], c[3]}})
+		res, err := f.svc().RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: a, Conversations: []convdesk.ConversationID{c[0], c[3]}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Changed || res.EventID != 0 || res.Version != 2 {
+		if res.Changed || res.EventID != 0 || res.State != "2" {
 			t.Fatalf("result = %+v", res)
 		}
 		if len(f.events()) != n {
@@ -911,7 +923,7 @@ func TestRemoveConversations(t *testing.T) {
 		}
 	})
 	t.Run("ErrStaleVersion", func(t *testing.T) {
-		_, err := f.d.RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(adminBob, "u1", 1), Group: a, Conversations: c[1:2]})
+		_, err := f.svc().RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(adminBob, "u1", 1), Group: a, Conversations: c[1:2]})
 		f.checkRefused(t, err, convdesk.EConflict, 0, convdesk.ActionConversationRemove, "u1", 2)
 	})
 }
@@ -935,11 +947,11 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("OKKeepsOtherGroups", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.b, Conversations: c[:2]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.b, Conversations: c[:2]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Changed || res.Outcome != convdesk.OutcomeOK || res.Group.ID != bd.b || res.Group.Count != 3 || res.Version != 2 {
+		if !res.Changed || res.Outcome != convdesk.OutcomeOK || res.Group.ID != bd.b || res.Group.Count != 3 || res.State != "2" {
 			t.Fatalf("result = %+v", res)
 		}
 		if got := f.groupsOf("u1", c[0]); !reflect.DeepEqual(got, []convdesk.GroupID{bd.b, bd.x}) {
@@ -975,7 +987,7 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("OKToNoGroupIsRemove", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: 0, Conversations: c[:1]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: 0, Conversations: c[:1]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -992,7 +1004,7 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("OKFromNoGroupIsAdd", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: 0, To: bd.b, Conversations: c[4:6]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: 0, To: bd.b, Conversations: c[4:6]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1007,7 +1019,7 @@ func TestMoveConversations(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
 		// c0 moves; c3 is already in B (someone moved it): fine; c4 is in neither: refused.
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.b,
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.b,
 			Conversations: []convdesk.ConversationID{c[0], c[3], c[4], "c2c_nobody"}})
 		if err != nil {
 			t.Fatal(err)
@@ -1031,7 +1043,7 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("AlreadyInBothIsRemovedFromSource", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.x, Conversations: c[:1]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: bd.x, Conversations: c[:1]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1046,11 +1058,11 @@ func TestMoveConversations(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
 		n := len(f.events())
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 7), From: bd.a, To: bd.b, Conversations: c[3:4]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 7), From: bd.a, To: bd.b, Conversations: c[3:4]})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Changed || res.EventID != 0 || res.Version != 1 || res.Outcome != convdesk.OutcomeOK {
+		if res.Changed || res.EventID != 0 || res.State != "1" || res.Outcome != convdesk.OutcomeOK {
 			t.Fatalf("result = %+v", res)
 		}
 		if len(f.events()) != n || f.version("u1") != 1 {
@@ -1075,7 +1087,7 @@ func TestMoveConversations(t *testing.T) {
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
 			bd := setup(t)
-			_, err := bd.f.d.MoveConversations(bd.f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1),
+			_, err := bd.f.svc().MoveConversations(bd.f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1),
 				From: tt.from(bd), To: tt.to(bd), Conversations: bd.c[:1]})
 			bd.f.checkRefused(t, err, tt.kind, tt.code, convdesk.ActionConversationMove, "u1", 1)
 			if got := bd.f.groupsOf("u1", bd.c[0]); !reflect.DeepEqual(got, []convdesk.GroupID{bd.a, bd.x}) {
@@ -1093,7 +1105,7 @@ func TestGroupedConversationsLimit(t *testing.T) {
 	b := f.group("u1", "B")
 
 	t.Run("AddPartial", func(t *testing.T) {
-		res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: b,
+		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: b,
 			Conversations: []convdesk.ConversationID{c[998], c[0], c[999], c[1000], c[1001]}})
 		if err != nil {
 			t.Fatal(err)
@@ -1124,13 +1136,13 @@ func TestGroupedConversationsLimit(t *testing.T) {
 		}
 	})
 	t.Run("MoveBetweenGroupsAtLimit", func(t *testing.T) {
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: b, Conversations: c[5:7]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: b, Conversations: c[5:7]})
 		if err != nil || res.Outcome != convdesk.OutcomeOK {
 			t.Fatalf("result %+v, err %v", res, err)
 		}
 	})
 	t.Run("MoveFromNoGroupAtLimit", func(t *testing.T) {
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: 0, To: b, Conversations: c[1002:1003]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: 0, To: b, Conversations: c[1002:1003]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1140,11 +1152,11 @@ func TestGroupedConversationsLimit(t *testing.T) {
 	})
 	t.Run("CreateWithUngroupedFails", func(t *testing.T) {
 		v := f.version("u1")
-		_, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", v), Name: "New", Conversations: c[1003:1005]})
+		_, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", v), Name: "New", Conversations: c[1003:1005]})
 		f.checkRefused(t, err, convdesk.EInvalid, convdesk.CodeGroupedLimit, convdesk.ActionGroupCreate, "u1", v)
 	})
 	t.Run("CreateWithGroupedWorks", func(t *testing.T) {
-		res, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "New", Conversations: []convdesk.ConversationID{c[10], c[1004]}})
+		res, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 0), Name: "New", Conversations: []convdesk.ConversationID{c[10], c[1004]}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1153,10 +1165,10 @@ func TestGroupedConversationsLimit(t *testing.T) {
 		}
 	})
 	t.Run("RemoveFreesRoom", func(t *testing.T) {
-		if _, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: 0, Conversations: c[20:21]}); err != nil {
+		if _, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: 0, Conversations: c[20:21]}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 0), Group: b, Conversations: c[1000:1002]})
+		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 0), Group: b, Conversations: c[1000:1002]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1186,22 +1198,22 @@ func setupEdits(t *testing.T) (*groupFixture, editFixture) {
 
 var editCalls = []editCall{
 	{convdesk.ActionGroupCreate, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: r, Name: "N", Conversations: g.c[3:]})
+		return f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: r, Name: "N", Conversations: g.c[3:]})
 	}},
 	{convdesk.ActionGroupRename, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: r, Group: g.a, NewName: "A2"})
+		return f.svc().RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: r, Group: g.a, NewName: "A2"})
 	}},
 	{convdesk.ActionGroupDelete, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: r, Group: g.a})
+		return f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: r, Group: g.a})
 	}},
 	{convdesk.ActionConversationAdd, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: g.a, Conversations: g.c[3:]})
+		return f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: g.a, Conversations: g.c[3:]})
 	}},
 	{convdesk.ActionConversationRemove, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: g.a, Conversations: g.c[:1]})
+		return f.svc().RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: g.a, Conversations: g.c[:1]})
 	}},
 	{convdesk.ActionConversationMove, func(f *groupFixture, r convdesk.EditRequest, g editFixture) (convdesk.EditResult, error) {
-		return f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: r, From: g.a, To: g.b, Conversations: g.c[:2]})
+		return f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: r, From: g.a, To: g.b, Conversations: g.c[:2]})
 	}},
 }
 
@@ -1242,7 +1254,7 @@ func TestEditsForbidden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !res.Changed || res.Version != 2 || res.EventID == 0 {
+				if !res.Changed || res.State != "2" || res.EventID == 0 {
 					t.Fatalf("result = %+v", res)
 				}
 				if ev := f.lastEvent(); ev.Action != call.action || ev.Outcome != convdesk.OutcomeOK || ev.ID != res.EventID {
@@ -1258,7 +1270,7 @@ func TestEditConflict(t *testing.T) {
 		t.Run(string(call.action), func(t *testing.T) {
 			f, g := setupEdits(t)
 			// adminBob changes the board firstConvs.
-			if _, err := f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(adminBob, "u1", 1), Name: "需求研发", Conversations: g.c[:1]}); err != nil {
+			if _, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(adminBob, "u1", 1), Name: "需求研发", Conversations: g.c[:1]}); err != nil {
 				t.Fatal(err)
 			}
 			before := f.snapshot()
@@ -1268,7 +1280,7 @@ func TestEditConflict(t *testing.T) {
 			if !errors.As(err, &de) || de.Conflict == nil {
 				t.Fatalf("err = %v, want a conflict with info", err)
 			}
-			wantInfo := convdesk.ConflictInfo{CurrentVersion: 2, ChangedBy: "bob", ChangedAction: convdesk.ActionGroupCreate,
+			wantInfo := convdesk.ConflictInfo{CurrentState: "2", ChangedBy: "bob", ChangedAction: convdesk.ActionGroupCreate,
 				Summary: `created "需求研发" with 1 conversation`}
 			if *de.Conflict != wantInfo {
 				t.Fatalf("conflict = %+v, want %+v", *de.Conflict, wantInfo)
@@ -1326,7 +1338,7 @@ func TestEditAuditEvent(t *testing.T) {
 	f, g := setupEdits(t)
 	a := agentAlice
 	a.ClientRequestID = "client-7"
-	res, err := f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(a, "u1", 1), Group: g.a, Conversations: g.c[2:4]})
+	res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(a, "u1", 1), Group: g.a, Conversations: g.c[2:4]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1361,7 +1373,7 @@ func TestRefusedAttemptBoundsHostileInput(t *testing.T) {
 	huge := strings.Repeat("名", 10000)
 	a := agentAlice
 	a.Ticket = strings.Repeat("x", 100000)
-	_, err := f.d.RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: editReq(a, strings.Repeat("u", 5000), 1), Group: g.a, NewName: huge})
+	_, err := f.svc().RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: editReq(a, strings.Repeat("u", 5000), 1), Group: g.a, NewName: huge})
 	checkErr(t, err, convdesk.EInvalid, convdesk.CodeInvalidParameter)
 	ev := f.lastEvent()
 	if len(ev.Ticket) > convdesk.MaxTicketBytes+3 || len(ev.SubjectUser) > 67 || len(ev.GroupNames[0]) > 67 {
@@ -1371,7 +1383,7 @@ func TestRefusedAttemptBoundsHostileInput(t *testing.T) {
 	for i := range many {
 		many[i] = convdesk.ConversationID(fmt.Sprintf("c2c_%d", i))
 	}
-	_, err = f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: g.a, Conversations: many})
+	_, err = f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 1), Group: g.a, Conversations: many})
 	checkErr(t, err, convdesk.EInvalid, convdesk.CodeInvalidParameter)
 	ev = f.lastEvent()
 	if len(ev.ConversationIDs) != convdesk.MaxConversationsPerEdit || ev.Detail["conversations_requested"] != "5000" {
@@ -1633,7 +1645,7 @@ func TestRevealLastMessage(t *testing.T) {
 	g := f.group("u1", "A", c[1])
 
 	t.Run("OK", func(t *testing.T) {
-		conv, err := f.d.RevealLastMessage(f.ctx, agentAlice, "u1", c[1])
+		conv, err := f.svc().RevealLastMessage(f.ctx, agentAlice, "u1", c[1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1669,7 +1681,7 @@ func TestRevealLastMessage(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			conv, err := f.d.RevealLastMessage(f.ctx, tt.a, tt.user, tt.conv)
+			conv, err := f.svc().RevealLastMessage(f.ctx, tt.a, tt.user, tt.conv)
 			f.checkRefused(t, err, tt.kind, tt.code, convdesk.ActionConversationReveal, "u1", 1)
 			if conv.LastMessage != "" {
 				t.Fatal("a refused reveal returned the text")
@@ -1704,21 +1716,21 @@ func TestBadInputNeverPanics(t *testing.T) {
 		ok(t, "ListConversations", err)
 		_, err = f.d.ListConversations(f.ctx, s, convdesk.ConversationFilter{Type: -1, Mark: convdesk.MarkFilter{Kind: convdesk.WithMark, Mark: 1 << 63}}, convdesk.Cursor{}, 1<<30)
 		ok(t, "ListConversations", err)
-		_, err = f.d.RevealLastMessage(f.ctx, agentAlice, "u1", convdesk.ConversationID(s))
+		_, err = f.svc().RevealLastMessage(f.ctx, agentAlice, "u1", convdesk.ConversationID(s))
 		ok(t, "RevealLastMessage", err)
 		for _, gid := range groupIDs {
 			r := editReq(agentAlice, "u1", 0)
-			_, err = f.d.CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: r, Name: s, Conversations: convIDs(s)})
+			_, err = f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: r, Name: s, Conversations: convIDs(s)})
 			ok(t, "CreateGroup", err)
-			_, err = f.d.RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: r, Group: gid, NewName: s})
+			_, err = f.svc().RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: r, Group: gid, NewName: s})
 			ok(t, "RenameGroup", err)
-			_, err = f.d.AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: gid, Conversations: convIDs(s, s)})
+			_, err = f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: gid, Conversations: convIDs(s, s)})
 			ok(t, "AddConversations", err)
-			_, err = f.d.RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: gid, Conversations: convIDs(s)})
+			_, err = f.svc().RemoveConversations(f.ctx, convdesk.ChangeMembership{EditRequest: r, Group: gid, Conversations: convIDs(s)})
 			ok(t, "RemoveConversations", err)
-			_, err = f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, s, -1), From: gid, To: g, Conversations: convIDs(s)})
+			_, err = f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, s, -1), From: gid, To: g, Conversations: convIDs(s)})
 			ok(t, "MoveConversations", err)
-			_, err = f.d.DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, s, 0), Group: gid})
+			_, err = f.svc().DeleteGroup(f.ctx, convdesk.DeleteGroup{EditRequest: editReq(agentAlice, s, 0), Group: gid})
 			ok(t, "DeleteGroup", err)
 		}
 	}
@@ -1770,7 +1782,7 @@ func BenchmarkMoveConversations(b *testing.B) {
 	f, c, groups := benchUser(b)
 	from, to := groups[0], groups[1]
 	for b.Loop() {
-		res, err := f.d.MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "big", 0), From: from, To: to, Conversations: c[:1]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "big", 0), From: from, To: to, Conversations: c[:1]})
 		if err != nil || !res.Changed {
 			b.Fatalf("%+v %v", res, err)
 		}

@@ -348,11 +348,37 @@ var membershipRefusals = []struct {
 	{"ErrTooManyConversations", groupNamed(userID, nameA), tooMany(), refusal{convdesk.EInvalid, convdesk.CodeInvalidParameter, convdesk.ReasonTooManyConversations}},
 	{"ErrBadConversationID", groupNamed(userID, nameA), []convdesk.ConversationID{"c2c_"}, refusal{convdesk.EInvalid, convdesk.CodeInvalidParameter, convdesk.ReasonBadConversationID}},
 	{"ErrForeignGroup", groupNamed(otherID, "Theirs"), convs(4), refusal{convdesk.ENotFound, convdesk.CodeGroupNotFound, convdesk.ReasonGroupNotFound}},
-	{"ErrNothingApplied", groupNamed(userID, nameA), []convdesk.ConversationID{"c2c_stranger"}, refusal{convdesk.EInvalid, convdesk.CodeConversationNotFound, convdesk.ReasonNothingApplied}},
 }
 
 func testMembershipRefusals(t *testing.T, newEnv NewEnv, action convdesk.Action,
 	do func(h *harness, r convdesk.ChangeMembership) (convdesk.EditResult, error)) {
+	// When every conversation fails its rule, nothing is written, and the
+	// attempt is recorded with its per-conversation results; the answer is
+	// a failed outcome (no error), so the board can show each result.
+	t.Run("AllFailedRecorded", func(t *testing.T) {
+		h := start(t, newEnv, standardSeed())
+		g := h.group(userID, nameA)
+		before, since := h.layout(userID), len(h.events())
+		res, err := do(h, convdesk.ChangeMembership{EditRequest: h.req(alice, userID), Group: g, Conversations: []convdesk.ConversationID{"c2c_stranger"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []convdesk.OperationResult{failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)}
+		if res.Changed || res.Outcome != convdesk.OutcomeFailed || res.EventID == 0 || !reflect.DeepEqual(res.Results, want) {
+			t.Fatalf("result = %+v, want failed with %+v and an event", res, want)
+		}
+		evs := h.events()[since:]
+		if len(evs) != 1 {
+			t.Fatalf("%d events, want 1", len(evs))
+		}
+		ev := evs[0]
+		if ev.Action != action || ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeConversationNotFound || !reflect.DeepEqual(ev.Results, want) {
+			t.Fatalf("event = %+v", ev)
+		}
+		if h.layout(userID) != before {
+			t.Fatal("a failed edit changed the groups")
+		}
+	})
 	for _, tt := range membershipRefusals {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t, newEnv, standardSeed())

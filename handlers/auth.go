@@ -112,6 +112,9 @@ func (s *Server) loadStaff(next echo.HandlerFunc) echo.HandlerFunc {
 					if err := s.sessions.Destroy(ctx); err != nil {
 						return err
 					}
+					// Its CSRF token ended with it: a page shown now gets a
+					// new session's.
+					c.Set(CSRFContextKey, "")
 				default:
 					setStaff(c, m)
 					if now.Sub(seen) >= s.seenResolution() {

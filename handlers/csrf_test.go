@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCSRFToken: the token lives in the session, is rotated at sign-in and
@@ -55,6 +56,21 @@ func TestCSRFToken(t *testing.T) {
 		}
 		if rec := cl.post("/login", url.Values{"username": {"agent"}, "password": {"agent-demo"}}, "X-CSRF-Token", before); rec.Code != http.StatusForbidden {
 			t.Fatalf("the signed-out session's token still works: %d", rec.Code)
+		}
+	})
+	t.Run("NewAfterIdleTimeout", func(t *testing.T) {
+		// The sign-in page shown to a session that has just idled out
+		// carries a token of the new session, not of the ended one.
+		app := newTestApp(t)
+		cl := app.signIn(t, "agent")
+		before := cl.csrfToken()
+		app.advance(31 * time.Minute)
+		cl.get("/login")
+		if cl.csrf == before {
+			t.Fatal("the ended session's token is still on the page")
+		}
+		if rec := cl.post("/login", url.Values{"username": {"agent"}, "password": {"agent-demo"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("sign in again with the page's token: %d", rec.Code)
 		}
 	})
 	t.Run("PerSession", func(t *testing.T) {

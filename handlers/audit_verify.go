@@ -199,6 +199,28 @@ func (h *AuditPages) runVerify(ctx context.Context, cancel context.CancelFunc, j
 	job.finish(rep, err, took)
 }
 
+// trailVerdicter is an audit log that knows the trail's last known state
+// without walking it: the database adapter keeps its start-up check's
+// verdict (including a break accepted then or at an earlier start) and its
+// last verification's.
+type trailVerdicter interface {
+	TrailVerdict() (rep convdesk.VerifyReport, known bool)
+}
+
+// trailBroken is the audit pages' red banner while the trail is known to
+// fail verification, "" otherwise (or when the audit log cannot tell).
+func (h *AuditPages) trailBroken(ctx context.Context) string {
+	tv, ok := h.s.audit.(trailVerdicter)
+	if !ok {
+		return ""
+	}
+	rep, known := tv.TrailVerdict()
+	if !known || rep.OK {
+		return ""
+	}
+	return views.T(ctx, "audit.trail.broken", "Position", rep.Position(), "Problem", rep.Problem)
+}
+
 // isNoAuditKey reports whether err says the audit key is not set. Handlers
 // do not import the database adapter, so its ErrNoAuditKey is known by its
 // text.
@@ -233,6 +255,7 @@ func (h *AuditPages) VerifyStatus(c echo.Context) error {
 			Error:    views.T(ctx, "audit.verify.gone"),
 		}
 		vm.CSRFToken, _ = c.Get(CSRFContextKey).(string)
+		vm.TrailBroken = h.trailBroken(ctx)
 		if IsFragmentRequest(c.Request()) {
 			// 200, so that htmx swaps it in and the polling ends.
 			return Render(c, http.StatusOK, views.AuditVerifyStatus(vm), views.AuditVerifyStatus(vm))
@@ -261,6 +284,7 @@ func (h *AuditPages) verifyVM(c echo.Context, job *verifyJob) views.AuditVerifyV
 		Done:      st.done,
 	}
 	vm.CSRFToken, _ = c.Get(CSRFContextKey).(string)
+	vm.TrailBroken = h.trailBroken(ctx)
 	switch {
 	case !st.done && st.total == 0:
 		vm.Progress = views.T(ctx, "audit.verify.starting")

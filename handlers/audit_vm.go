@@ -35,6 +35,7 @@ func (h *AuditPages) pageVM(c echo.Context, f convdesk.AuditFilter, q string, p 
 		Verify: views.AuditVerifyVM{StartURL: h.s.echo.Reverse("audit.verify")},
 	}
 	vm.Verify.CSRFToken, _ = c.Get(CSRFContextKey).(string)
+	vm.Verify.TrailBroken = h.trailBroken(ctx)
 	for i := range p.events {
 		vm.Results.Rows = append(vm.Results.Rows, h.rowVM(ctx, &p.events[i], loc, q))
 	}

@@ -242,4 +242,8 @@ type AuditVerifyVM struct {
 	Error string
 	// Gone says the job expired or never existed.
 	Gone bool
+	// TrailBroken, when set, is the red banner the audit pages show while
+	// the trail is known to fail verification (from the start-up check or
+	// the last verification), in words.
+	TrailBroken string
 }

@@ -313,7 +313,7 @@ func (db *DB) OpenAttempts(ctx context.Context) ([]convdesk.AuditEvent, error) {
 	var rows []eventRow
 	err := db.ro.SelectContext(ctx, &rows, `SELECT `+eventColumns+` FROM audit_events a
 		WHERE a.outcome = 'pending' AND NOT EXISTS (
-			SELECT 1 FROM audit_events o WHERE o.id > a.id AND o.detail <> '' AND o.detail <> '{}'
+			SELECT 1 FROM audit_events o WHERE o.subject_user = a.subject_user AND o.id > a.id
 				AND json_extract(o.detail, '$.attempt') = CAST(a.id AS TEXT))
 		ORDER BY a.id`)
 	if err != nil {

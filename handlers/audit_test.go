@@ -477,20 +477,20 @@ func TestAuditEventDetail(t *testing.T) {
 		Actor: agent.Actor(), ClientIP: "198.51.100.4", UserAgent: hostile, RequestID: "req-123",
 		ClientRequestID: "client-9", Ticket: "TCK-DIFF",
 	}}
-	a, err := app.db.CreateGroup(ctx, convdesk.CreateGroup{EditRequest: req, Name: "客户 A", Conversations: []convdesk.ConversationID{c1, c2}})
+	a, err := app.srv.groups.CreateGroup(ctx, convdesk.CreateGroup{EditRequest: req, Name: "客户 A", Conversations: []convdesk.ConversationID{c1, c2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := app.db.CreateGroup(ctx, convdesk.CreateGroup{EditRequest: req, Name: hostile, Conversations: []convdesk.ConversationID{c3}})
+	b, err := app.srv.groups.CreateGroup(ctx, convdesk.CreateGroup{EditRequest: req, Name: hostile, Conversations: []convdesk.ConversationID{c3}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	move, err := app.db.MoveConversations(ctx, convdesk.MoveConversations{EditRequest: req, From: a.Group.ID, To: b.Group.ID,
+	move, err := app.srv.groups.MoveConversations(ctx, convdesk.MoveConversations{EditRequest: req, From: a.Group.ID, To: b.Group.ID,
 		Conversations: []convdesk.ConversationID{c1, "c2c_nobody_at_all"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rename, err := app.db.RenameGroup(ctx, convdesk.RenameGroup{EditRequest: req, Group: a.Group.ID, NewName: "客户 A2"})
+	rename, err := app.srv.groups.RenameGroup(ctx, convdesk.RenameGroup{EditRequest: req, Group: a.Group.ID, NewName: "客户 A2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -876,7 +876,7 @@ func TestAuditVerifyNoKey(t *testing.T) {
 	app := &testApp{tb: t, db: d, now: testStart, logs: &strings.Builder{}}
 	d.Now = app.clock
 	app.srv = NewServer(Config{Demo: true}, Deps{
-		Logger: slog.New(slog.NewTextHandler(app.logs, nil)), Pinger: d, Groups: d, Audit: d, Staff: d,
+		Logger: slog.New(slog.NewTextHandler(app.logs, nil)), Pinger: d, Groups: convdesk.NewGroupService(d.Groups(), d, nil), Audit: d, Staff: d,
 		Sessions: d.Sessions(), Now: app.clock, Password: fastHash,
 	})
 	cl := app.signIn(t, "auditor")

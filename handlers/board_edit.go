@@ -36,7 +36,7 @@ import (
 // user comes from the path alone (Server.pathUserID): a body can never name
 // another one.
 type editInput struct {
-	Version       int64    `form:"version"`
+	Version       string   `form:"version"`
 	From          int64    `form:"from"`
 	To            int64    `form:"to"`
 	Group         int64    `form:"group"`
@@ -88,8 +88,9 @@ type edit struct {
 }
 
 // beginEdit binds the form and builds the edit request. An edit without
-// the board version is refused (and recorded): the store would take version
-// 0 as "do not check", which only tools may ask for.
+// the board's state token is refused (and recorded): the service would take
+// an empty one as "do not check", which only tools may ask for. The token is
+// the backend's and is passed on as it came, never parsed.
 func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convdesk.EditRequest, error) {
 	userID, err := h.s.pathUserID(c)
 	if err != nil {
@@ -100,11 +101,11 @@ func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convde
 		return nil, convdesk.EditRequest{}, err
 	}
 	e := &edit{c: c, in: in, userID: userID, action: action}
-	if in.Version < 1 {
+	if in.Version == "" {
 		err := convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "%s", views.T(c.Request().Context(), "board.error.no_version"))
 		return nil, convdesk.EditRequest{}, h.recordRefusal(e, err)
 	}
-	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedVersion: in.Version}
+	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedState: convdesk.StateToken(in.Version)}
 	return e, req, nil
 }
 
@@ -262,7 +263,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	}
 	board, err := h.s.groups.LoadBoard(ctx, e.userID)
 	if err != nil {
-		return err
+		return h.committedAnswer(e, res, editErr, board, err)
 	}
 	b := h.newBuilder(c, e.userID)
 	b.useBoard(board)
@@ -287,7 +288,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	all := e.all || kind == convdesk.EConflict
 	cols, all, err := h.changedColumns(ctx, e, board, f, depths, all)
 	if err != nil {
-		return err
+		return h.committedAnswer(e, res, editErr, board, err)
 	}
 	status := http.StatusOK
 	focus := "board-title"
@@ -311,6 +312,26 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	Toast(c, level, message)
 	afterSettle(c, "board:edited", map[string]any{"focus": focus, "close": true})
 	return Render(c, status, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: all, Columns: vm.Columns}), nil)
+}
+
+// committedAnswer answers an edit whose re-render failed with readErr. When
+// the edit itself went through and the board changed under the re-render (a
+// group deleted by someone else between the edit's commit and the reading
+// of its columns: not found), the edit is answered as done all the same,
+// from its own result: the toast says what it did, nothing is swapped, and
+// "board:refresh" makes board.js reload every column as it now is. Any
+// other failure is the request's error.
+func (h *Board) committedAnswer(e *edit, res convdesk.EditResult, editErr error, board convdesk.Board, readErr error) error {
+	if editErr != nil || convdesk.KindOf(readErr) != convdesk.ENotFound {
+		return readErr
+	}
+	c := e.c
+	level, message := h.outcome(c.Request().Context(), e, res, board)
+	Toast(c, level, message)
+	Trigger(c, "board:refresh", true)
+	afterSettle(c, "board:edited", map[string]any{"focus": "board-title", "close": true})
+	c.Response().Header().Set(hxReswap, "none")
+	return c.HTML(http.StatusOK, "")
 }
 
 // changedColumns lists the columns an edit's answer shows: every column, or

@@ -144,7 +144,7 @@ func (b *builder) board(v boardView) views.BoardVM {
 		URLs:      b.urls,
 		Filters:   b.filters(v.filters),
 		State: views.BoardStateVM{
-			Version:    bd.Version,
+			Version:    string(bd.State),
 			GroupNames: bd.GroupNames(),
 			GroupsFull: len(bd.Groups) >= convdesk.MaxGroupsPerUser,
 		},

@@ -62,11 +62,12 @@ func TestRefusalsRecorded(t *testing.T) {
 	}
 	t.Run("BadFormNumber", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/alice/rename", url.Values{"version": {"abc"}, "group": {gid(g.ID)}, "name": {"x"}}, hx...)
+		// The version is an opaque token; the group ID is still a number.
+		rec := agent.post("/users/alice/rename", url.Values{"version": {string(app.board("alice").State)}, "group": {"abc"}, "name": {"x"}}, hx...)
 		if rec.Code != http.StatusBadRequest {
 			t.Fatalf("got %d, want 400", rec.Code)
 		}
-		if _, msg := toastOf(t, rec); !strings.Contains(msg, "“version” must be a number") {
+		if _, msg := toastOf(t, rec); !strings.Contains(msg, "“group” must be a number") {
 			t.Errorf("toast %q does not name the field", msg)
 		}
 		ev := check(t, before, "bad_form", convdesk.ActionGroupRename, "alice")
@@ -141,7 +142,7 @@ func TestRefusalFloodCoalesced(t *testing.T) {
 	agent := app.signIn(t, "agent")
 	before := app.lastID()
 	for i := 0; i < 100; i++ {
-		rec := agent.post("/users/alice/rename", url.Values{"version": {"v" + itoa(int64(i))}, "group": {"1"}, "name": {"x"}}, hx...)
+		rec := agent.post("/users/alice/rename", url.Values{"version": {"1"}, "group": {"g" + itoa(int64(i))}, "name": {"x"}}, hx...)
 		if rec.Code != http.StatusBadRequest {
 			t.Fatalf("request %d: got %d, want 400", i, rec.Code)
 		}

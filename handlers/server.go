@@ -55,7 +55,9 @@ type Config struct {
 type Deps struct {
 	Logger *slog.Logger
 	Pinger Pinger
-	Groups convdesk.GroupStore
+	// Groups is the domain's group service, the only way to conversation
+	// groups (rules, conflicts and audit live there).
+	Groups *convdesk.GroupService
 	Audit  convdesk.AuditLog
 	Staff  convdesk.StaffStore
 	// Sessions stores sessions server-side; nil keeps them in memory.
@@ -75,7 +77,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	pinger Pinger
-	groups convdesk.GroupStore
+	groups *convdesk.GroupService
 	audit  convdesk.AuditLog
 	staff  convdesk.StaffStore
 	// coalesce records refusals and audit reads sparsely: see

@@ -112,7 +112,7 @@ func newTestApp(tb testing.TB, cfgs ...Config) *testApp {
 	app.srv = NewServer(cfg, Deps{
 		Logger:   slog.New(slog.NewTextHandler(app.logs, nil)),
 		Pinger:   d,
-		Groups:   d,
+		Groups:   convdesk.NewGroupService(d.Groups(), d, nil),
 		Audit:    d,
 		Staff:    d,
 		Sessions: d.Sessions(),

@@ -147,7 +147,7 @@ type OptionVM struct {
 // BoardStateVM is what every edit carries back and the board script reads:
 // the version the staff member sees, and the limits for the courtesy checks.
 type BoardStateVM struct {
-	Version    int64
+	Version    string
 	GroupNames []string
 	GroupsFull bool // at the 20-group limit
 }

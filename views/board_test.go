@@ -54,7 +54,7 @@ func testBoard(canEdit bool) BoardVM {
 		URLs:      urls,
 		Filters: FiltersVM{Ticket: "TCK-123", TypeOptions: []OptionVM{{Value: "", Label: "All types", Selected: true}},
 			MarkOptions: []OptionVM{{Value: "", Label: "Any mark", Selected: true}}},
-		State:    BoardStateVM{Version: 7, GroupNames: []string{"产品体验", hostile, "家人"}},
+		State:    BoardStateVM{Version: "7", GroupNames: []string{"产品体验", hostile, "家人"}},
 		Counters: CountersVM{Groups: 5, MaxGroups: 20, Grouped: 32, MaxGrouped: 1000, Conversations: 60},
 		Columns: []ColumnVM{
 			none,

@@ -375,6 +375,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	proxies, _ := parseCIDRs(m.Config.TrustedProxies)
 	m.Coalescer = convdesk.NewAuditCoalescer(database, m.log)
+	groups := convdesk.NewGroupService(database.Groups(), database, m.log)
+	// Remote edits a crash interrupted get their outcome now: unknown.
+	if n, err := groups.CloseOpenAttempts(ctx); err != nil {
+		return fmt.Errorf("close open edit attempts: %w", err)
+	} else if n > 0 {
+		m.log.Warn("closed edit attempts left open by a stop as outcome unknown", "count", n)
+	}
 
 	m.Echo = handlers.New(handlers.Config{
 		Demo:            demo,
@@ -386,7 +393,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}, handlers.Deps{
 		Logger:    m.log,
 		Pinger:    database,
-		Groups:    database,
+		Groups:    groups,
 		Audit:     database,
 		Staff:     database,
 		Sessions:  database.Sessions(),

@@ -230,6 +230,14 @@
   document.addEventListener("htmx:responseError", failed);
   document.addEventListener("htmx:sendError", failed);
 
+  // An edit that went through while its columns changed under it (a group
+  // deleted meanwhile) is answered with its toast and "board:refresh": the
+  // columns are reloaded as they now are.
+  document.addEventListener("board:refresh", function () {
+    setBusy(false);
+    refreshColumns();
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     if (isBoardEdit(event.detail && event.detail.elt)) {
       setBusy(false);

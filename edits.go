@@ -1,7 +1,5 @@
 package convdesk
 
-import "context"
-
 // OperationResult is the outcome for one conversation of a batch edit, as the
 // SDK's V2TIMConversationOperationResult reports it.
 type OperationResult struct {
@@ -119,28 +117,4 @@ type Capabilities struct {
 	// one transaction (the embedded one). Otherwise the service records an
 	// attempt before each write and its outcome after.
 	CommitsWithAudit bool
-}
-
-// GroupStore is what a conversation-group backend does. Edits record their own
-// audit events (in the same transaction where the backend allows it), including
-// refused attempts.
-type GroupStore interface {
-	Capabilities() Capabilities
-
-	// SearchUsers finds users by ID (exact or prefix) or, where supported, by
-	// nickname substring.
-	SearchUsers(ctx context.Context, query string, limit int) ([]User, error)
-	GetUser(ctx context.Context, userID string) (User, error)
-	LoadBoard(ctx context.Context, userID string) (Board, error)
-	ListConversations(ctx context.Context, userID string, f ConversationFilter, c Cursor, count int) (ConversationPage, error)
-	// RevealLastMessage returns a conversation with its last message and records
-	// the reveal in the audit trail.
-	RevealLastMessage(ctx context.Context, a Attribution, userID string, id ConversationID) (Conversation, error)
-
-	CreateGroup(ctx context.Context, req CreateGroup) (EditResult, error)
-	RenameGroup(ctx context.Context, req RenameGroup) (EditResult, error)
-	DeleteGroup(ctx context.Context, req DeleteGroup) (EditResult, error)
-	AddConversations(ctx context.Context, req ChangeMembership) (EditResult, error)
-	RemoveConversations(ctx context.Context, req ChangeMembership) (EditResult, error)
-	MoveConversations(ctx context.Context, req MoveConversations) (EditResult, error)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,8 +14,6 @@ import (
 	"github.com/convdesk/convdesk"
 	"github.com/jmoiron/sqlx"
 )
-
-var _ convdesk.GroupStore = (*DB)(nil)
 
 // maxSearchBytes bounds a user search query and a listing's text filter.
 const maxSearchBytes = 64
@@ -268,21 +265,4 @@ func domainError(err error) error {
 		return err
 	}
 	return convdesk.Internal(err)
-}
-
-// boundText makes s safe to record when it comes from a refused request: valid
-// UTF-8, at most max bytes (cut at a character boundary, marked with …).
-func boundText(s string, max int) string {
-	if t := convdesk.TruncateUTF8(s, max); len(t) < len(strings.ToValidUTF8(s, "\uFFFD")) {
-		return t + "…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-// plural returns "1 conversation" or "n conversations".
-func pluralNoun(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -186,56 +184,4 @@ func fillGroups(ctx context.Context, q sqlx.QueryerContext, userID string, convs
 		convs[i].Groups = append(convs[i].Groups, convdesk.GroupID(r.GroupID))
 	}
 	return nil
-}
-
-// RevealLastMessage returns the conversation with its last message text and
-// records the reveal as a conversation.reveal event in the same transaction.
-// Only roles that may edit boards may reveal; refusals are recorded as failed.
-func (db *DB) RevealLastMessage(ctx context.Context, a convdesk.Attribution, userID string, id convdesk.ConversationID) (convdesk.Conversation, error) {
-	start := db.now()
-	var conv convdesk.Conversation
-	err := func() error {
-		if err := authoriseEdit(a); err != nil {
-			return err
-		}
-		if err := convdesk.ValidateUserID(userID); err != nil {
-			return err
-		}
-		if _, err := convdesk.ParseConversationID(string(id)); err != nil {
-			return err
-		}
-		return db.withTx(ctx, func(tx *sqlx.Tx) error {
-			if _, err := getUserRow(ctx, tx, userID); err != nil {
-				return err
-			}
-			var r convRow
-			err := tx.GetContext(ctx, &r, `SELECT `+listColumns+`, c.last_message FROM conversations c
-				WHERE c.user_id = ? AND c.conv_id = ?`, userID, string(id))
-			if errors.Is(err, sql.ErrNoRows) {
-				return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeConversationNotFound,
-					"The conversation is not in this user's conversation list (any more).")
-			}
-			if err != nil {
-				return err
-			}
-			conv = r.conversation()
-			one := []convdesk.Conversation{conv}
-			if err := fillGroups(ctx, tx, userID, one); err != nil {
-				return err
-			}
-			conv = one[0]
-			ev := convdesk.NewAuditEvent(a, convdesk.ActionConversationReveal, userID)
-			ev.ConversationIDs = []convdesk.ConversationID{id}
-			ev.Message = "revealed the last message"
-			ev.Duration = db.now().Sub(start)
-			return db.appendEvent(ctx, tx, ev)
-		})
-	}()
-	if err != nil {
-		ev := convdesk.NewAuditEvent(a, convdesk.ActionConversationReveal, boundText(userID, 64))
-		ev.Ticket = boundText(a.Ticket, convdesk.MaxTicketBytes)
-		ev.ConversationIDs = []convdesk.ConversationID{convdesk.ConversationID(boundText(string(id), 64))}
-		return convdesk.Conversation{}, db.recordFailure(ctx, ev, err, start)
-	}
-	return conv, nil
 }

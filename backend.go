@@ -3,7 +3,6 @@ package convdesk
 import (
 	"context"
 	"errors"
-	"strconv"
 )
 
 // StateToken is a backend's opaque summary of one user's conversation groups:
@@ -11,9 +10,6 @@ import (
 // conversation joins or leaves one. A counter on the embedded backend, a hash
 // on a remote one. Pages carry it as a string and never parse it.
 type StateToken string
-
-// String returns the group ID as forms and URLs carry it.
-func (g GroupID) String() string { return strconv.FormatInt(int64(g), 10) }
 
 // GroupBackend is the narrow port a conversation-group backend implements:
 // it stores and fetches, nothing more. Roles, the IM rules, per-conversation

@@ -43,11 +43,10 @@ func OutcomeOf(results []OperationResult) Outcome {
 }
 
 // EditRequest is what every edit carries: who and why, which user's board, and
-// the board version the staff member saw (0 skips the check, for tools only).
+// the state token of the board the staff member saw.
 type EditRequest struct {
 	Attribution
-	UserID          string
-	ExpectedVersion int64
+	UserID string
 	// ExpectedState is the state token of the board the staff member saw;
 	// "" skips the check (tools only).
 	ExpectedState StateToken
@@ -101,7 +100,6 @@ type EditResult struct {
 	Outcome Outcome
 	Group   Group // the group created, renamed, deleted or targeted
 	Results []OperationResult
-	Version int64 // the board's version after the edit
 	// State is the board's state token after the edit, "" when not known.
 	State   StateToken
 	EventID int64 // the audit event recorded, 0 when none

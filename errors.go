@@ -56,11 +56,10 @@ type Error struct {
 
 // ConflictInfo names the change that made a caller's board stale.
 type ConflictInfo struct {
-	CurrentState   StateToken
-	CurrentVersion int64
-	ChangedBy      string
-	ChangedAction  Action
-	Summary        string
+	CurrentState  StateToken
+	ChangedBy     string
+	ChangedAction Action
+	Summary       string
 }
 
 func (e *Error) Error() string {

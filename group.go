@@ -1,6 +1,7 @@
 package convdesk
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode"
@@ -19,10 +20,35 @@ const (
 	MaxConversationsPerEdit = 100
 )
 
-// GroupID is the stable identifier of a conversation group. The IM service itself
-// names groups only by their name; convdesk keeps an ID so that URLs and forms never
-// carry a name (names may contain '/' or '%').
-type GroupID int64
+// GroupID is the stable identifier of a conversation group, opaque outside
+// the backend that made it (a row ID on SQLite, Tencent's integer GroupId on
+// the IM service). The IM service addresses groups by name; convdesk keeps an
+// ID so that URLs and forms never carry a name (names may contain '/' or
+// '%'). The zero value "" means "in no group" where a place is asked for.
+type GroupID string
+
+// UnmarshalJSON reads a group ID as JSON carries it: a string, or a number as
+// events recorded before IDs became opaque strings hold it (those events keep
+// their stored text, so their hashes still verify).
+func (g *GroupID) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '"' {
+		if string(b) == "null" {
+			return nil
+		}
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*g = GroupID(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*g = GroupID(s)
+	return nil
+}
 
 // Group is one of a user's conversation groups.
 type Group struct {
@@ -249,12 +275,11 @@ type User struct {
 }
 
 // Board is a user's conversation groups as their app sees them, with the
-// version that every edit advances. Conversations are listed page by page
+// state token that every edit changes. Conversations are listed page by page
 // with ListConversations.
 type Board struct {
-	User    User
-	Groups  []Group // in creation order, as the SDK lists them
-	Version int64
+	User   User
+	Groups []Group // in creation order, as the SDK lists them
 	// State is the backend's opaque state token, which every edit changes;
 	// edits carry it back to be refused when the board went stale.
 	State StateToken
@@ -262,7 +287,7 @@ type Board struct {
 	GroupedCount int
 	// UngroupedCount is the number of conversations in no group.
 	UngroupedCount int
-	// LastChange describes the edit that produced Version, if any.
+	// LastChange describes the edit that produced State, if any.
 	LastChange *ChangeInfo
 }
 

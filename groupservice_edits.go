@@ -8,7 +8,7 @@ import (
 )
 
 // noGroup is the zero GroupID: "in no group" as a move's source or target.
-var noGroup GroupID
+const noGroup GroupID = ""
 
 // CreateGroup creates a group holding those of the initial conversations that
 // can be put in it; when none can, nothing is created.
@@ -60,7 +60,7 @@ func (s *GroupService) CreateGroup(ctx context.Context, req CreateGroup) (EditRe
 // RenameGroup gives a group a new name. Only the new name must follow the
 // rules for new names; the old one may be anything the app allowed.
 func (s *GroupService) RenameGroup(ctx context.Context, req RenameGroup) (EditResult, error) {
-	target := editTarget{names: []string{req.NewName}, detail: map[string]string{"group_id": req.Group.String()}}
+	target := editTarget{names: []string{req.NewName}, detail: map[string]string{"group_id": string(req.Group)}}
 	return s.edit(ctx, ActionGroupRename, req.EditRequest, target, nil, func(snap *Snapshot, p *editPlan) error {
 		g, err := snapGroup(snap, req.Group)
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *GroupService) RenameGroup(ctx context.Context, req RenameGroup) (EditRe
 // in their other groups. The result's Group is the deleted group with the
 // count it had.
 func (s *GroupService) DeleteGroup(ctx context.Context, req DeleteGroup) (EditResult, error) {
-	target := editTarget{detail: map[string]string{"group_id": req.Group.String()}}
+	target := editTarget{detail: map[string]string{"group_id": string(req.Group)}}
 	return s.editWithMembers(ctx, ActionGroupDelete, req.EditRequest, target, req.Group, func(snap *Snapshot, p *editPlan) error {
 		g, err := snapGroup(snap, req.Group)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *GroupService) RemoveConversations(ctx context.Context, req ChangeMember
 func (s *GroupService) changeMembership(ctx context.Context, action Action, req ChangeMembership) (EditResult, error) {
 	adding := action == ActionConversationAdd
 	ids := DedupeIDs(req.Conversations)
-	target := editTarget{convs: ids, detail: map[string]string{"group_id": req.Group.String()}}
+	target := editTarget{convs: ids, detail: map[string]string{"group_id": string(req.Group)}}
 	return s.edit(ctx, action, req.EditRequest, target, ids, func(snap *Snapshot, p *editPlan) error {
 		g, err := snapGroup(snap, req.Group)
 		if err != nil {
@@ -200,7 +200,7 @@ func (s *GroupService) changeMembership(ctx context.Context, action Action, req 
 // is To, or From when To is zero.
 func (s *GroupService) MoveConversations(ctx context.Context, req MoveConversations) (EditResult, error) {
 	ids := DedupeIDs(req.Conversations)
-	target := editTarget{convs: ids, detail: map[string]string{"from_group_id": req.From.String(), "to_group_id": req.To.String()}}
+	target := editTarget{convs: ids, detail: map[string]string{"from_group_id": string(req.From), "to_group_id": string(req.To)}}
 	return s.edit(ctx, ActionConversationMove, req.EditRequest, target, ids, func(snap *Snapshot, p *editPlan) error {
 		if req.From == req.To {
 			return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonSamePlace,

@@ -1,11 +1,5 @@
 package convdesk
 
-import (
-	"encoding/base64"
-	"strconv"
-	"strings"
-)
-
 // GroupFilterKind says how a listing filters by conversation group.
 type GroupFilterKind int
 
@@ -62,51 +56,16 @@ type ConversationPage struct {
 	Finished      bool
 }
 
-// Cursor is an opaque position in a listing ordered by order key (descending),
-// ties broken by conversation ID (ascending). The zero value is the start.
-type Cursor struct {
-	OrderKey int64
-	After    ConversationID // the last conversation of the previous page
-}
+// Cursor is an opaque position in a listing, made and read by the backend
+// that answered the previous page (SQLite encodes an order key and an ID; a
+// remote backend its own paging state). Pages carry it as a string and never
+// parse it. "" is the start.
+type Cursor string
 
-// IsStart reports whether c is the start of a listing.
-func (c Cursor) IsStart() bool { return c.After == "" }
-
-// String encodes the cursor for a URL or form; the start encodes as "".
-func (c Cursor) String() string {
-	if c.IsStart() {
-		return ""
-	}
-	raw := strconv.FormatInt(c.OrderKey, 10) + ":" + string(c.After)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-// ParseCursor decodes a cursor made by Cursor.String; "" is the start.
-func ParseCursor(s string) (Cursor, error) {
-	if s == "" {
-		return Cursor{}, nil
-	}
-	bad := Errorf(EInvalid, CodeInvalidParameter, "The page position (cursor) is not valid. Reload the list.")
-	if len(s) > 256 {
-		return Cursor{}, bad
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return Cursor{}, bad
-	}
-	key, id, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return Cursor{}, bad
-	}
-	k, err := strconv.ParseInt(key, 10, 64)
-	if err != nil {
-		return Cursor{}, bad
-	}
-	cid, err := ParseConversationID(id)
-	if err != nil {
-		return Cursor{}, bad
-	}
-	return Cursor{OrderKey: k, After: cid}, nil
+// InvalidCursor is a backend's refusal of a cursor it did not make.
+func InvalidCursor() *Error {
+	return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonBadCursor,
+		Message: "The page position (cursor) is not valid. Reload the list."}
 }
 
 // ClampPageSize returns n limited to 1..MaxPageSize, DefaultPageSize for n <= 0.

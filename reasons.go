@@ -35,6 +35,7 @@ const (
 	ReasonStale                Reason = "stale"                  // the board changed since it was read
 	ReasonOutcomeUnknown       Reason = "outcome_unknown"        // a remote answer was lost
 	ReasonBackend              Reason = "backend"                // the IM service refused or failed
+	ReasonBadCursor            Reason = "bad_cursor"             // a listing position the backend did not make
 )
 
 // ReasonOf returns the reason carried by err, "" when none.

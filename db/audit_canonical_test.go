@@ -25,7 +25,7 @@ func TestCanonicalFromRowMatchesDomain(t *testing.T) {
 	}, convdesk.ActionGroupRename, "产品")
 	odd.GroupNames = []string{"⭐ 重要客户", "Work "}
 	odd.Detail = map[string]string{"z": "1", "a": "<b>"}
-	odd.Before = []convdesk.GroupState{{ID: 3, Name: "a&b", Exists: true, Conversations: []convdesk.ConversationID{"c2c_x"}}}
+	odd.Before = []convdesk.GroupState{{ID: "3", Name: "a&b", Exists: true, Conversations: []convdesk.ConversationID{"c2c_x"}}}
 	events = append(events, odd, &convdesk.AuditEvent{Action: convdesk.ActionAuthLogin, Outcome: convdesk.OutcomeOK})
 	for i, e := range events {
 		e.ID = int64(i + 1)

@@ -163,7 +163,7 @@ type groupRow struct {
 }
 
 func (r groupRow) group() convdesk.Group {
-	return convdesk.Group{ID: convdesk.GroupID(r.ID), Name: r.Name, CreatedAt: fromMicros(r.CreatedAt), Count: r.Count}
+	return convdesk.Group{ID: groupID(r.ID), Name: r.Name, CreatedAt: fromMicros(r.CreatedAt), Count: r.Count}
 }
 
 const groupSelect = `SELECT g.id, g.name, g.created_at,
@@ -186,11 +186,12 @@ func userGroups(ctx context.Context, q sqlx.QueryerContext, userID string) ([]co
 // getGroup returns the user's group id, or errGroupNotFound when it is missing
 // or belongs to someone else.
 func getGroup(ctx context.Context, q sqlx.QueryerContext, userID string, id convdesk.GroupID) (convdesk.Group, error) {
-	if id <= 0 {
+	row, ok := groupRowID(id)
+	if !ok {
 		return convdesk.Group{}, errGroupNotFound()
 	}
 	var r groupRow
-	err := sqlx.GetContext(ctx, q, &r, groupSelect+` WHERE g.id = ? AND g.user_id = ?`, int64(id), userID)
+	err := sqlx.GetContext(ctx, q, &r, groupSelect+` WHERE g.id = ? AND g.user_id = ?`, row, userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return convdesk.Group{}, errGroupNotFound()
 	}
@@ -224,9 +225,8 @@ func (db *DB) LoadBoard(ctx context.Context, userID string) (convdesk.Board, err
 		return convdesk.Board{}, domainError(err)
 	}
 	b := convdesk.Board{
-		User:    convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL},
-		Version: r.Version,
-		State:   stateToken(r.Version),
+		User:  convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL},
+		State: stateToken(r.Version),
 	}
 	if b.Groups, err = userGroups(ctx, tx, userID); err != nil {
 		return convdesk.Board{}, convdesk.Internal(err)

@@ -57,11 +57,15 @@ func asciiLower(s string) string {
 // ordered by order key (descending) then conversation ID, starting after c.
 // The text filter ignores the case of ASCII letters; other characters (such as
 // Chinese, which has no case) match exactly.
-func (db *DB) ListConversations(ctx context.Context, userID string, f convdesk.ConversationFilter, c convdesk.Cursor, count int) (convdesk.ConversationPage, error) {
+func (db *DB) ListConversations(ctx context.Context, userID string, f convdesk.ConversationFilter, cur convdesk.Cursor, count int) (convdesk.ConversationPage, error) {
 	if err := convdesk.ValidateUserID(userID); err != nil {
 		return convdesk.ConversationPage{}, err
 	}
 	count = convdesk.ClampPageSize(count)
+	c, err := decodeCursor(cur)
+	if err != nil {
+		return convdesk.ConversationPage{}, err
+	}
 
 	where := []string{"c.user_id = ?"}
 	args := []any{userID}
@@ -123,11 +127,12 @@ func (db *DB) ListConversations(ctx context.Context, userID string, f convdesk.C
 		// order, and look each conversation up.
 		from = "group_members m CROSS JOIN conversations c"
 		where = append(where, "m.group_id = ? AND c.user_id = m.user_id AND c.conv_id = m.conv_id")
-		args = append(args, int64(g.ID))
+		row, _ := groupRowID(g.ID)
+		args = append(args, row)
 		order = "m.order_key DESC, m.conv_id ASC"
 		key, id = "m.order_key", "m.conv_id"
 	}
-	if !c.IsStart() {
+	if !c.isStart() {
 		where = append(where, "("+key+" < ? OR ("+key+" = ? AND "+id+" > ?))")
 		args = append(args, c.OrderKey, c.OrderKey, string(c.After))
 	}
@@ -139,7 +144,7 @@ func (db *DB) ListConversations(ctx context.Context, userID string, f convdesk.C
 	if err != nil {
 		return convdesk.ConversationPage{}, convdesk.Internal(err)
 	}
-	page := convdesk.ConversationPage{Finished: len(rows) <= count, NextCursor: c}
+	page := convdesk.ConversationPage{Finished: len(rows) <= count, NextCursor: cur}
 	if len(rows) > count {
 		rows = rows[:count]
 	}
@@ -151,7 +156,7 @@ func (db *DB) ListConversations(ctx context.Context, userID string, f convdesk.C
 		return convdesk.ConversationPage{}, convdesk.Internal(err)
 	}
 	if n := len(rows); n > 0 {
-		page.NextCursor = convdesk.Cursor{OrderKey: rows[n-1].OrderKey, After: convdesk.ConversationID(rows[n-1].ConvID)}
+		page.NextCursor = listCursor{OrderKey: rows[n-1].OrderKey, After: convdesk.ConversationID(rows[n-1].ConvID)}.encode()
 	}
 	return page, nil
 }
@@ -181,7 +186,7 @@ func fillGroups(ctx context.Context, q sqlx.QueryerContext, userID string, convs
 	}
 	for _, r := range rows {
 		i := at[convdesk.ConversationID(r.ConvID)]
-		convs[i].Groups = append(convs[i].Groups, convdesk.GroupID(r.GroupID))
+		convs[i].Groups = append(convs[i].Groups, groupID(r.GroupID))
 	}
 	return nil
 }

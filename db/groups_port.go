@@ -143,13 +143,12 @@ func snapshot(ctx context.Context, tx *sqlx.Tx, r convdesk.SnapshotRequest) (con
 		}
 		for _, row := range rows {
 			id := convdesk.ConversationID(row.ConvID)
-			snap.In[id] = append(snap.In[id], convdesk.GroupID(row.GroupID))
+			snap.In[id] = append(snap.In[id], groupID(row.GroupID))
 		}
 	}
-	var none convdesk.GroupID
-	if r.MembersOf != none {
+	if row, ok := groupRowID(r.MembersOf); ok {
 		if err := tx.SelectContext(ctx, &snap.Members, `SELECT conv_id FROM group_members
-			WHERE user_id = ? AND group_id = ? ORDER BY conv_id`, r.UserID, int64(r.MembersOf)); err != nil {
+			WHERE user_id = ? AND group_id = ? ORDER BY conv_id`, r.UserID, row); err != nil {
 			return convdesk.Snapshot{}, err
 		}
 	}
@@ -212,10 +211,10 @@ func (g *Groups) CreateGroup(ctx context.Context, w convdesk.Write, name string,
 		if err != nil {
 			return err
 		}
-		id := convdesk.GroupID(newID)
+		id := groupID(newID)
 		results := make([]convdesk.OperationResult, len(ids))
 		for i, c := range ids {
-			if err := addMember(ctx, tx, w.UserID, id, c, w.Change.At.UnixMicro()); err != nil {
+			if err := addMember(ctx, tx, w.UserID, newID, c, w.Change.At.UnixMicro()); err != nil {
 				return err
 			}
 			results[i] = convdesk.OperationResult{ConversationID: c}
@@ -240,7 +239,11 @@ func (g *Groups) CreateGroup(ctx context.Context, w convdesk.Write, name string,
 // RenameGroup renames a group.
 func (g *Groups) RenameGroup(ctx context.Context, w convdesk.Write, group convdesk.Group, newName string) (convdesk.WriteResult, error) {
 	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE conv_groups SET name = ? WHERE id = ? AND user_id = ?`, newName, int64(group.ID), w.UserID)
+		row, ok := groupRowID(group.ID)
+		if !ok {
+			return errGroupNotFound()
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE conv_groups SET name = ? WHERE id = ? AND user_id = ?`, newName, row, w.UserID)
 		if isUniqueViolation(err) {
 			return convdesk.ValidateNewGroupName(newName, []string{newName})
 		}
@@ -253,7 +256,11 @@ func (g *Groups) RenameGroup(ctx context.Context, w convdesk.Write, group convde
 func (g *Groups) DeleteGroup(ctx context.Context, w convdesk.Write, group convdesk.Group) (convdesk.WriteResult, error) {
 	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
 		// group_members rows go with it (ON DELETE CASCADE).
-		r, err := tx.ExecContext(ctx, `DELETE FROM conv_groups WHERE id = ? AND user_id = ?`, int64(group.ID), w.UserID)
+		row, ok := groupRowID(group.ID)
+		if !ok {
+			return errGroupNotFound()
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM conv_groups WHERE id = ? AND user_id = ?`, row, w.UserID)
 		return oneRow(r, err)
 	})
 	return convdesk.WriteResult{State: state}, err
@@ -264,13 +271,17 @@ func (g *Groups) ChangeMembers(ctx context.Context, w convdesk.Write, steps []co
 	res := convdesk.WriteResult{Steps: make([][]convdesk.OperationResult, len(steps))}
 	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
 		for i, st := range steps {
+			row, ok := groupRowID(st.Group.ID)
+			if !ok {
+				return errGroupNotFound()
+			}
 			results := make([]convdesk.OperationResult, len(st.Conversations))
 			for j, c := range st.Conversations {
 				var err error
 				if st.Add {
-					err = addMember(ctx, tx, w.UserID, st.Group.ID, c, w.Change.At.UnixMicro())
+					err = addMember(ctx, tx, w.UserID, row, c, w.Change.At.UnixMicro())
 				} else {
-					_, err = tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND conv_id = ?`, int64(st.Group.ID), string(c))
+					_, err = tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND conv_id = ?`, row, string(c))
 				}
 				if err != nil {
 					return err
@@ -285,9 +296,9 @@ func (g *Groups) ChangeMembers(ctx context.Context, w convdesk.Write, steps []co
 	return res, err
 }
 
-func addMember(ctx context.Context, tx *sqlx.Tx, userID string, g convdesk.GroupID, c convdesk.ConversationID, at int64) error {
+func addMember(ctx context.Context, tx *sqlx.Tx, userID string, groupRow int64, c convdesk.ConversationID, at int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id, conv_id, added_at) VALUES (?, ?, ?, ?)`,
-		int64(g), userID, string(c), at)
+		groupRow, userID, string(c), at)
 	return err
 }
 

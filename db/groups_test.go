@@ -133,7 +133,7 @@ func (f *groupFixture) group(userID, name string, members ...convdesk.Conversati
 	if err := tx.Commit(); err != nil {
 		f.t.Fatal(err)
 	}
-	return convdesk.GroupID(id)
+	return groupID(id)
 }
 
 func (f *groupFixture) version(userID string) int64 {
@@ -149,7 +149,7 @@ func (f *groupFixture) version(userID string) int64 {
 func (f *groupFixture) members(g convdesk.GroupID) []convdesk.ConversationID {
 	f.t.Helper()
 	var convIDs []convdesk.ConversationID
-	if err := f.d.rw.Select(&convIDs, `SELECT conv_id FROM group_members WHERE group_id = ? ORDER BY conv_id`, int64(g)); err != nil {
+	if err := f.d.rw.Select(&convIDs, `SELECT conv_id FROM group_members WHERE group_id = ? ORDER BY conv_id`, string(g)); err != nil {
 		f.t.Fatal(err)
 	}
 	return convIDs
@@ -159,7 +159,7 @@ func (f *groupFixture) members(g convdesk.GroupID) []convdesk.ConversationID {
 func (f *groupFixture) groupsOf(userID string, conv convdesk.ConversationID) []convdesk.GroupID {
 	f.t.Helper()
 	var convIDs []convdesk.GroupID
-	if err := f.d.rw.Select(&convIDs, `SELECT group_id FROM group_members WHERE user_id = ? AND conv_id = ? ORDER BY group_id`, userID, string(conv)); err != nil {
+	if err := f.d.rw.Select(&convIDs, `SELECT CAST(group_id AS TEXT) FROM group_members WHERE user_id = ? AND conv_id = ? ORDER BY group_id`, userID, string(conv)); err != nil {
 		f.t.Fatal(err)
 	}
 	return convIDs
@@ -524,7 +524,7 @@ func TestCreateGroup(t *testing.T) {
 			if !res.Changed || res.Outcome != convdesk.OutcomeOK || res.State != "2" || res.EventID == 0 {
 				t.Fatalf("result = %+v", res)
 			}
-			if res.Group.Name != tt.groupName || res.Group.Count != tt.wantCount || res.Group.ID == 0 {
+			if res.Group.Name != tt.groupName || res.Group.Count != tt.wantCount || res.Group.ID == "" {
 				t.Fatalf("group = %+v, want %q with %d", res.Group, tt.groupName, tt.wantCount)
 			}
 			if got := len(f.members(res.Group.ID)); got != tt.wantCount {
@@ -654,8 +654,8 @@ func TestRenameGroup(t *testing.T) {
 				"trailing": f.group("u1", "旧名 ", c[1]),
 				"long":     f.group("u1", strings.Repeat("长", 20)),
 				"foreign":  f.group("u2", "Other"),
-				"missing":  9999,
-				"zero":     0,
+				"missing":  "9999",
+				"zero":     "",
 			}
 			before := f.events()
 			res, err := f.svc().RenameGroup(f.ctx, convdesk.RenameGroup{EditRequest: editReq(agentAlice, "u1", 1), Group: groups[tt.group], NewName: tt.newName})
@@ -716,9 +716,9 @@ func TestDeleteGroup(t *testing.T) {
 			t.Fatalf("conversations = %d, want 4 (kept)", n)
 		}
 		if got := f.groupsOf("u1", c[0]); !reflect.DeepEqual(got, []convdesk.GroupID{other}) {
-			t.Fatalf("groups of %s = %v, want [%d]", c[0], got, other)
+			t.Fatalf("groups of %s = %v, want [%s]", c[0], got, other)
 		}
-		if n := f.count(`SELECT COUNT(*) FROM group_members WHERE group_id = ?`, int64(a)); n != 0 {
+		if n := f.count(`SELECT COUNT(*) FROM group_members WHERE group_id = ?`, string(a)); n != 0 {
 			t.Fatalf("members left = %d", n)
 		}
 		ev := f.lastEvent()
@@ -763,7 +763,7 @@ func TestDeleteGroup(t *testing.T) {
 		if got := f.groupNames("u2"); len(got) != 1 {
 			t.Fatalf("u2's group deleted")
 		}
-		if ev := f.lastEvent(); ev.Detail["group_id"] != fmt.Sprint(int64(g)) || ev.SubjectUser != "u1" {
+		if ev := f.lastEvent(); ev.Detail["group_id"] != string(g) || ev.SubjectUser != "u1" {
 			t.Fatalf("event = %+v", ev)
 		}
 	})
@@ -854,7 +854,7 @@ func TestAddConversations(t *testing.T) {
 	}{
 		{"ErrEmptyList", nil, nil, convdesk.EInvalid, convdesk.CodeInvalidParameter},
 		{"ErrMalformedID", nil, convIDs("c2c_"), convdesk.EInvalid, convdesk.CodeInvalidParameter},
-		{"ErrMissingGroup", func(*groupFixture, convdesk.GroupID) convdesk.GroupID { return 777 }, convIDs("c2c_p0001"), convdesk.ENotFound, convdesk.CodeGroupNotFound},
+		{"ErrMissingGroup", func(*groupFixture, convdesk.GroupID) convdesk.GroupID { return "777" }, convIDs("c2c_p0001"), convdesk.ENotFound, convdesk.CodeGroupNotFound},
 		{"ErrForeignGroup", func(f *groupFixture, _ convdesk.GroupID) convdesk.GroupID {
 			f.user("u2", "", 2)
 			return f.group("u2", "Theirs")
@@ -987,7 +987,7 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("OKToNoGroupIsRemove", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: 0, Conversations: c[:1]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: bd.a, To: "", Conversations: c[:1]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1004,7 +1004,7 @@ func TestMoveConversations(t *testing.T) {
 	t.Run("OKFromNoGroupIsAdd", func(t *testing.T) {
 		bd := setup(t)
 		f, c := bd.f, bd.c
-		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: 0, To: bd.b, Conversations: c[4:6]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 1), From: "", To: bd.b, Conversations: c[4:6]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1076,9 +1076,9 @@ func TestMoveConversations(t *testing.T) {
 		code     int
 	}{
 		{"ErrSameGroup", func(bd board) convdesk.GroupID { return bd.a }, func(bd board) convdesk.GroupID { return bd.a }, convdesk.EInvalid, convdesk.CodeInvalidParameter},
-		{"ErrNoGroups", func(board) convdesk.GroupID { return 0 }, func(board) convdesk.GroupID { return 0 }, convdesk.EInvalid, convdesk.CodeInvalidParameter},
-		{"ErrMissingTarget", func(bd board) convdesk.GroupID { return bd.a }, func(board) convdesk.GroupID { return 12345 }, convdesk.ENotFound, convdesk.CodeGroupNotFound},
-		{"ErrMissingSource", func(board) convdesk.GroupID { return -3 }, func(bd board) convdesk.GroupID { return bd.b }, convdesk.ENotFound, convdesk.CodeGroupNotFound},
+		{"ErrNoGroups", func(board) convdesk.GroupID { return "" }, func(board) convdesk.GroupID { return "" }, convdesk.EInvalid, convdesk.CodeInvalidParameter},
+		{"ErrMissingTarget", func(bd board) convdesk.GroupID { return bd.a }, func(board) convdesk.GroupID { return "12345" }, convdesk.ENotFound, convdesk.CodeGroupNotFound},
+		{"ErrMissingSource", func(board) convdesk.GroupID { return "-3" }, func(bd board) convdesk.GroupID { return bd.b }, convdesk.ENotFound, convdesk.CodeGroupNotFound},
 		{"ErrForeignTarget", func(bd board) convdesk.GroupID { return bd.a }, func(bd board) convdesk.GroupID {
 			bd.f.user("u2", "", 0)
 			return bd.f.group("u2", "Theirs")
@@ -1142,7 +1142,7 @@ func TestGroupedConversationsLimit(t *testing.T) {
 		}
 	})
 	t.Run("MoveFromNoGroupAtLimit", func(t *testing.T) {
-		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: 0, To: b, Conversations: c[1002:1003]})
+		res, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: "", To: b, Conversations: c[1002:1003]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1165,7 +1165,7 @@ func TestGroupedConversationsLimit(t *testing.T) {
 		}
 	})
 	t.Run("RemoveFreesRoom", func(t *testing.T) {
-		if _, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: 0, Conversations: c[20:21]}); err != nil {
+		if _, err := f.svc().MoveConversations(f.ctx, convdesk.MoveConversations{EditRequest: editReq(agentAlice, "u1", 0), From: a, To: "", Conversations: c[20:21]}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := f.svc().AddConversations(f.ctx, convdesk.ChangeMembership{EditRequest: editReq(agentAlice, "u1", 0), Group: b, Conversations: c[1000:1002]})
@@ -1426,7 +1426,7 @@ func TestListConversationsPaging(t *testing.T) {
 	t.Run("PageSizeClamped", func(t *testing.T) {
 		f.user("u2", "", 250)
 		for _, tc := range []struct{ count, want int }{{0, convdesk.DefaultPageSize}, {-5, convdesk.DefaultPageSize}, {1000, convdesk.MaxPageSize}} {
-			page, err := f.d.ListConversations(f.ctx, "u2", convdesk.ConversationFilter{}, convdesk.Cursor{}, tc.count)
+			page, err := f.d.ListConversations(f.ctx, "u2", convdesk.ConversationFilter{}, "", tc.count)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1436,7 +1436,7 @@ func TestListConversationsPaging(t *testing.T) {
 		}
 	})
 	t.Run("ForeignCursor", func(t *testing.T) {
-		page, err := f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{}, convdesk.Cursor{OrderKey: 3, After: "group_zzzz"}, 100)
+		page, err := f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{}, listCursor{OrderKey: 3, After: "group_zzzz"}.encode(), 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1454,17 +1454,12 @@ func pageAll(t *testing.T, f *groupFixture, userID string, flt convdesk.Conversa
 	t.Helper()
 	var got []string
 	seen := map[convdesk.ConversationID]bool{}
-	cur := convdesk.Cursor{}
+	var cur convdesk.Cursor
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
 			t.Fatal("paging does not end")
 		}
-		// Round-trip the cursor as a browser would.
-		parsed, err := convdesk.ParseCursor(cur.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := f.d.ListConversations(f.ctx, userID, flt, parsed, size)
+		page, err := f.d.ListConversations(f.ctx, userID, flt, cur, size)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1585,7 +1580,7 @@ func TestListConversationsFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			page, err := f.d.ListConversations(f.ctx, "u1", tt.filter, convdesk.Cursor{}, 50)
+			page, err := f.d.ListConversations(f.ctx, "u1", tt.filter, "", 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1599,7 +1594,7 @@ func TestListConversationsFilters(t *testing.T) {
 		})
 	}
 	t.Run("Fields", func(t *testing.T) {
-		page, err := f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{}, convdesk.Cursor{}, 2)
+		page, err := f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{}, "", 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1610,7 +1605,7 @@ func TestListConversationsFilters(t *testing.T) {
 		if !reflect.DeepEqual(page.Conversations, want) {
 			t.Fatalf("got %+v\nwant %+v", page.Conversations, want)
 		}
-		if page.Finished || page.NextCursor != (convdesk.Cursor{OrderKey: 80, After: "c2c_bob"}) {
+		if page.Finished || page.NextCursor != (listCursor{OrderKey: 80, After: "c2c_bob"}).encode() {
 			t.Fatalf("finished %v next %+v", page.Finished, page.NextCursor)
 		}
 	})
@@ -1622,7 +1617,7 @@ func TestListConversationsFilters(t *testing.T) {
 		code   int
 	}{
 		{"ErrForeignGroup", "u1", convdesk.ConversationFilter{Group: convdesk.GroupFilter{Kind: convdesk.InGroup, Group: foreign}}, convdesk.ENotFound, convdesk.CodeGroupNotFound},
-		{"ErrMissingGroup", "u1", convdesk.ConversationFilter{Group: convdesk.GroupFilter{Kind: convdesk.InGroup, Group: 4242}}, convdesk.ENotFound, convdesk.CodeGroupNotFound},
+		{"ErrMissingGroup", "u1", convdesk.ConversationFilter{Group: convdesk.GroupFilter{Kind: convdesk.InGroup, Group: "4242"}}, convdesk.ENotFound, convdesk.CodeGroupNotFound},
 		{"ErrUserNotFound", "ghost", convdesk.ConversationFilter{}, convdesk.ENotFound, convdesk.CodeUserNotFound},
 		{"ErrInvalidUserID", "", convdesk.ConversationFilter{}, convdesk.EInvalid, convdesk.CodeInvalidParameter},
 		{"ErrType", "u1", convdesk.ConversationFilter{Type: 9}, convdesk.EInvalid, convdesk.CodeInvalidParameter},
@@ -1633,7 +1628,7 @@ func TestListConversationsFilters(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.d.ListConversations(f.ctx, tt.user, tt.filter, convdesk.Cursor{}, 10)
+			_, err := f.d.ListConversations(f.ctx, tt.user, tt.filter, "", 10)
 			checkErr(t, err, tt.kind, tt.code)
 		})
 	}
@@ -1698,7 +1693,7 @@ func TestBadInputNeverPanics(t *testing.T) {
 	g := f.group("u1", "A", c[0])
 	strs := []string{"", " ", "\x00", "\xff\xfe", "u1\n", strings.Repeat("a", 1<<16), "'; DROP TABLE conv_groups; --",
 		"%", "_", "c2c_", "group_", "c2c_u1\x00", "c2c_" + strings.Repeat("a", 33), "群\u2028", "<script>alert(1)</script>", "u1"}
-	groupIDs := []convdesk.GroupID{0, -1, 1 << 62, g, 99}
+	groupIDs := []convdesk.GroupID{"", "0", "-1", "4611686018427387904", "g1", "1e3", g, "99"}
 	ok := func(t *testing.T, what string, err error) {
 		t.Helper()
 		if convdesk.KindOf(err) == convdesk.EInternal {
@@ -1712,9 +1707,9 @@ func TestBadInputNeverPanics(t *testing.T) {
 		ok(t, "SearchUsers", err)
 		_, err = f.d.LoadBoard(f.ctx, s)
 		ok(t, "LoadBoard", err)
-		_, err = f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{Text: s}, convdesk.Cursor{OrderKey: -1 << 63, After: convdesk.ConversationID(s)}, -7)
+		_, err = f.d.ListConversations(f.ctx, "u1", convdesk.ConversationFilter{Text: s}, convdesk.Cursor(s), -7)
 		ok(t, "ListConversations", err)
-		_, err = f.d.ListConversations(f.ctx, s, convdesk.ConversationFilter{Type: -1, Mark: convdesk.MarkFilter{Kind: convdesk.WithMark, Mark: 1 << 63}}, convdesk.Cursor{}, 1<<30)
+		_, err = f.d.ListConversations(f.ctx, s, convdesk.ConversationFilter{Type: -1, Mark: convdesk.MarkFilter{Kind: convdesk.WithMark, Mark: 1 << 63}}, "", 1<<30)
 		ok(t, "ListConversations", err)
 		_, err = f.svc().RevealLastMessage(f.ctx, agentAlice, "u1", convdesk.ConversationID(s))
 		ok(t, "RevealLastMessage", err)
@@ -1768,7 +1763,7 @@ func BenchmarkListConversations(b *testing.B) {
 	for _, flt := range filters {
 		b.Run(fmt.Sprintf("%+v", flt), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := f.d.ListConversations(f.ctx, "big", flt, convdesk.Cursor{}, convdesk.DefaultPageSize); err != nil {
+				if _, err := f.d.ListConversations(f.ctx, "big", flt, "", convdesk.DefaultPageSize); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -23,7 +23,7 @@ func TestGroupListingFollowsOrderKeyChanges(t *testing.T) {
 	}
 	g := b.Groups[0]
 	f := convdesk.ConversationFilter{Group: convdesk.GroupFilter{Kind: convdesk.InGroup, Group: g.ID}}
-	page, err := d.ListConversations(ctx, "alice", f, convdesk.Cursor{}, 50)
+	page, err := d.ListConversations(ctx, "alice", f, "", 50)
 	if err != nil || len(page.Conversations) < 2 {
 		t.Fatalf("listing: %v %v", page, err)
 	}
@@ -32,13 +32,13 @@ func TestGroupListingFollowsOrderKeyChanges(t *testing.T) {
 		page.Conversations[0].OrderKey+1, string(last.ID)); err != nil {
 		t.Fatal(err)
 	}
-	page, err = d.ListConversations(ctx, "alice", f, convdesk.Cursor{}, 50)
+	page, err = d.ListConversations(ctx, "alice", f, "", 50)
 	if err != nil || page.Conversations[0].ID != last.ID {
 		t.Fatalf("after the order key changed, first is %v (%v), want %s", page.Conversations[0].ID, err, last.ID)
 	}
 	var plan string
 	rows, _ := d.ro.Query(`EXPLAIN QUERY PLAN SELECT m.conv_id FROM group_members m CROSS JOIN conversations c
-		WHERE m.group_id = ? AND c.user_id = m.user_id AND c.conv_id = m.conv_id ORDER BY m.order_key DESC, m.conv_id LIMIT 20`, int64(g.ID))
+		WHERE m.group_id = ? AND c.user_id = m.user_id AND c.conv_id = m.conv_id ORDER BY m.order_key DESC, m.conv_id LIMIT 20`, string(g.ID))
 	for rows.Next() {
 		var id, parent, unused int
 		var detail string

@@ -466,7 +466,7 @@ func TestAuditJumpToDate(t *testing.T) {
 func TestAuditEventDetail(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
-	page, err := app.db.ListConversations(ctx, "bob", convdesk.ConversationFilter{}, convdesk.Cursor{}, 4)
+	page, err := app.db.ListConversations(ctx, "bob", convdesk.ConversationFilter{}, "", 4)
 	if err != nil || len(page.Conversations) < 3 {
 		t.Fatalf("bob's conversations: %v", err)
 	}

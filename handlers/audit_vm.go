@@ -292,9 +292,9 @@ func auditGroupDiff(ctx context.Context, before, after []convdesk.GroupState) []
 			}
 		}
 	}
-	match(func(b, a convdesk.GroupState) bool { return b.ID != 0 && b.ID == a.ID })
-	match(func(b, a convdesk.GroupState) bool { return (b.ID == 0 || a.ID == 0) && b.Name == a.Name })
-	match(func(b, a convdesk.GroupState) bool { return b.ID == 0 || a.ID == 0 })
+	match(func(b, a convdesk.GroupState) bool { return b.ID != "" && b.ID == a.ID })
+	match(func(b, a convdesk.GroupState) bool { return (b.ID == "" || a.ID == "") && b.Name == a.Name })
+	match(func(b, a convdesk.GroupState) bool { return b.ID == "" || a.ID == "" })
 
 	var out []views.AuditGroupDiffVM
 	for i, b := range before {

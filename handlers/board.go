@@ -104,7 +104,7 @@ type columnsInput struct {
 
 // columnInput asks for the next page of one column.
 type columnInput struct {
-	Group   int64  `query:"group"`
+	Group   string `query:"group"`
 	Cursor  string `query:"cursor"`
 	Filters filterInput
 }
@@ -350,17 +350,14 @@ func (h *Board) Column(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cursor, err := convdesk.ParseCursor(in.Cursor)
-	if err != nil {
-		return err
-	}
+	cursor := convdesk.Cursor(in.Cursor)
 	board, err := h.s.groups.LoadBoard(ctx, userID)
 	if err != nil {
 		return err
 	}
 	g := convdesk.GroupID(in.Group)
 	var group convdesk.Group
-	if g != 0 {
+	if g != "" {
 		var ok bool
 		if group, ok = board.Group(g); !ok {
 			return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "%s", views.T(ctx, "board.error.group_gone"))
@@ -373,7 +370,7 @@ func (h *Board) Column(c echo.Context) error {
 	b := h.newBuilder(c, userID)
 	b.useBoard(board)
 	col := b.column(board, column{group: group, page: page}, in.Filters, nil)
-	if cursor.IsStart() {
+	if cursor == "" {
 		return Render(c, http.StatusOK, views.GroupColumn(col, false), nil)
 	}
 	return Render(c, http.StatusOK, views.ColumnPage(views.ColumnPageVM{Column: col}), nil)
@@ -419,7 +416,7 @@ func (h *Board) History(c echo.Context) error {
 
 // columnFilter is the board's filter narrowed to one column.
 func columnFilter(f convdesk.ConversationFilter, g convdesk.GroupID) convdesk.ConversationFilter {
-	if g == 0 {
+	if g == "" {
 		f.Group = convdesk.GroupFilter{Kind: convdesk.NoGroup}
 	} else {
 		f.Group = convdesk.GroupFilter{Kind: convdesk.InGroup, Group: g}
@@ -428,12 +425,16 @@ func columnFilter(f convdesk.ConversationFilter, g convdesk.GroupID) convdesk.Co
 }
 
 // parseDepths reads the "shown" fields board.js sends with every refresh
-// and edit ("g12:35": the column of group 12 shows 35 cards), so that a
+// and edit ("g12:35": the column with key g12 shows 35 cards), so that a
 // re-rendered column keeps as many cards as it showed.
 func parseDepths(shown []string) map[convdesk.GroupID]int {
 	out := make(map[convdesk.GroupID]int, len(shown))
 	for _, s := range shown {
-		k, n, ok := strings.Cut(s, ":")
+		i := strings.LastIndexByte(s, ':')
+		if i < 0 {
+			continue
+		}
+		k, n, ok := s[:i], s[i+1:], true
 		if !ok {
 			continue
 		}
@@ -510,7 +511,7 @@ func (h *Board) listColumns(ctx context.Context, userID string, groups []convdes
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			errs[i] = recovered(func() error {
-				page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g.ID), convdesk.Cursor{}, pageSize(depths[g.ID]))
+				page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g.ID), "", pageSize(depths[g.ID]))
 				cols[i] = column{group: g, page: page}
 				return err
 			})

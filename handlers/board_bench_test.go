@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +14,9 @@ import (
 )
 
 // serveTimed serves req as cl and returns the server time it took.
+// boardVersionRE finds the state token in an edit's answer.
+var boardVersionRE = regexp.MustCompile(`name="version" value="([^"]*)" data-testid="board-version"`)
+
 func serveTimed(app *testApp, cl *testClient, req *http.Request) (*httptest.ResponseRecorder, time.Duration) {
 	req.RemoteAddr = cl.ip + ":50000"
 	for _, c := range cl.cookies {
@@ -73,7 +76,7 @@ func BenchmarkBoardDaveColumn(b *testing.B) {
 	app := newTestApp(b)
 	cl := app.signIn(b, "agent")
 	g := app.board("dave").Groups[10]
-	path := "/users/dave/column?group=" + strconv.FormatInt(int64(g.ID), 10)
+	path := "/users/dave/column?group=" + string(g.ID)
 	durations := make([]time.Duration, 0, b.N)
 	cpu := processCPU()
 	b.ResetTimer()
@@ -100,7 +103,7 @@ func BenchmarkMoveDave(b *testing.B) {
 	a, c := groups[0].ID, groups[1].ID
 	conv := app.only("dave", a)
 	token := cl.csrfToken()
-	version := app.board("dave").Version // each move advances it by one
+	state := app.board("dave").State
 	durations := make([]time.Duration, 0, b.N)
 	cpu := processCPU()
 	b.ResetTimer()
@@ -110,8 +113,8 @@ func BenchmarkMoveDave(b *testing.B) {
 			from, to = c, a
 		}
 		form := url.Values{
-			"version": {strconv.FormatInt(version+int64(i), 10)},
-			"from":    {strconv.FormatInt(int64(from), 10)}, "to": {strconv.FormatInt(int64(to), 10)},
+			"version": {string(state)},
+			"from":    {string(from)}, "to": {string(to)},
 			"conversation": {string(conv.ID)},
 		}
 		req := httptest.NewRequest(http.MethodPost, "/users/dave/move", strings.NewReader(form.Encode()))
@@ -123,6 +126,12 @@ func BenchmarkMoveDave(b *testing.B) {
 			b.Fatalf("move: %d", rec.Code)
 		}
 		durations = append(durations, d)
+		// The next move sends the token this answer carries, as board.js does.
+		m := boardVersionRE.FindStringSubmatch(rec.Body.String())
+		if m == nil {
+			b.Fatal("the move's answer carries no state token")
+		}
+		state = convdesk.StateToken(m[1])
 	}
 	b.StopTimer()
 	cpu = processCPU() - cpu

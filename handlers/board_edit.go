@@ -37,9 +37,9 @@ import (
 // another one.
 type editInput struct {
 	Version       string   `form:"version"`
-	From          int64    `form:"from"`
-	To            int64    `form:"to"`
-	Group         int64    `form:"group"`
+	From          string   `form:"from"`
+	To            string   `form:"to"`
+	Group         string   `form:"group"`
 	Name          string   `form:"name"`
 	Conversations []string `form:"conversation"`
 	// Shown: "g12:35", the column of group 12 showed 35 cards.
@@ -66,7 +66,7 @@ type revealInput struct {
 	Conversation string `form:"conversation"`
 	// Column is the group the card is shown in (0: no group), so the card
 	// comes back with the same "also in" list.
-	Column  int64 `form:"column"`
+	Column  string `form:"column"`
 	Filters filterInput
 }
 
@@ -143,7 +143,7 @@ func (h *Board) Add(c echo.Context) error {
 	}
 	to := convdesk.GroupID(e.in.To)
 	// Conversations in no group leave "in no group" when added.
-	e.groups, e.target = []convdesk.GroupID{0, to}, to
+	e.groups, e.target = []convdesk.GroupID{"", to}, to
 	res, err := h.s.groups.AddConversations(c.Request().Context(), convdesk.ChangeMembership{
 		EditRequest: req, Group: to, Conversations: e.in.conversations(),
 	})
@@ -159,7 +159,7 @@ func (h *Board) Remove(c echo.Context) error {
 	}
 	from := convdesk.GroupID(e.in.From)
 	// Conversations in no other group join "in no group".
-	e.groups = []convdesk.GroupID{0, from}
+	e.groups = []convdesk.GroupID{"", from}
 	res, err := h.s.groups.RemoveConversations(c.Request().Context(), convdesk.ChangeMembership{
 		EditRequest: req, Group: from, Conversations: e.in.conversations(),
 	})
@@ -282,7 +282,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	}
 
 	depths := parseDepths(e.in.Shown)
-	if e.target != 0 {
+	if e.target != "" {
 		depths[e.target] += len(e.in.Conversations)
 	}
 	all := e.all || kind == convdesk.EConflict
@@ -353,9 +353,9 @@ func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Boar
 		}
 	}
 	var groups []convdesk.Group
-	if want[0] {
+	if want[""] {
 		groups = append(groups, convdesk.Group{})
-		delete(want, 0)
+		delete(want, "")
 	}
 	for _, g := range board.Groups {
 		if want[g.ID] {
@@ -392,8 +392,8 @@ func (h *Board) refusedCreate(e *edit, b *builder, msg string) error {
 // with the name as typed and the reason.
 func (h *Board) refusedRename(e *edit, b *builder, g convdesk.Group, msg string) error {
 	col := views.ColumnVM{
-		Key: columnKey(g.ID), GroupID: int64(g.ID), Name: g.Name, CanEdit: true,
-		Rename: views.RenameFormVM{URL: b.urls.Rename, GroupID: int64(g.ID), Value: e.in.Name, Error: msg, Open: true},
+		Key: columnKey(g.ID), GroupID: string(g.ID), Name: g.Name, CanEdit: true,
+		Rename: views.RenameFormVM{URL: b.urls.Rename, GroupID: string(g.ID), Value: e.in.Name, Error: msg, Open: true},
 	}
 	retarget(e.c, "#"+col.DOMID()+"-rename")
 	afterSettle(e.c, "board:edited", map[string]any{"focus": col.DOMID() + "-rename-name", "close": false})
@@ -417,7 +417,7 @@ func (h *Board) outcome(ctx context.Context, e *edit, res convdesk.EditResult, b
 		return views.ToastError, views.T(ctx, "board.toast.none_changed", "Count", failed)
 	}
 	name := func(id convdesk.GroupID) string {
-		if id == 0 {
+		if id == "" {
 			return views.T(ctx, "board.column.none")
 		}
 		if g, found := board.Group(id); found {
@@ -429,9 +429,9 @@ func (h *Board) outcome(ctx context.Context, e *edit, res convdesk.EditResult, b
 	switch e.action {
 	case convdesk.ActionConversationMove:
 		switch {
-		case e.in.To == 0:
+		case e.in.To == "":
 			msg = views.T(ctx, "board.toast.removed", "Count", ok, "From", name(convdesk.GroupID(e.in.From)))
-		case e.in.From == 0:
+		case e.in.From == "":
 			msg = views.T(ctx, "board.toast.added", "Count", ok, "To", name(convdesk.GroupID(e.in.To)))
 		default:
 			msg = views.T(ctx, "board.toast.moved", "Count", ok, "From", name(convdesk.GroupID(e.in.From)), "To", name(convdesk.GroupID(e.in.To)))
@@ -460,7 +460,7 @@ func focusAfter(e *edit, res convdesk.EditResult) string {
 	switch e.action {
 	case convdesk.ActionConversationMove:
 		g = convdesk.GroupID(e.in.To)
-		if g == 0 {
+		if g == "" {
 			g = convdesk.GroupID(e.in.From)
 		}
 	case convdesk.ActionConversationAdd:

@@ -66,14 +66,14 @@ func (app *testApp) only(user string, g convdesk.GroupID) convdesk.Conversation 
 			return c
 		}
 	}
-	app.tb.Fatalf("no conversation only in group %d", g)
+	app.tb.Fatalf("no conversation only in group %s", g)
 	return convdesk.Conversation{}
 }
 
 // groupsOf returns the groups a conversation is in now.
 func (app *testApp) groupsOf(user string, id convdesk.ConversationID) []convdesk.GroupID {
 	app.tb.Helper()
-	for _, g := range append([]convdesk.GroupID{0}, groupIDs(app.board(user))...) {
+	for _, g := range append([]convdesk.GroupID{""}, groupIDs(app.board(user))...) {
 		for _, c := range app.conversations(user, g) {
 			if c.ID == id {
 				return c.Groups
@@ -163,15 +163,15 @@ func settled(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 }
 
 // editForm is the form of an edit, with the board version the client saw.
-func editForm(version int64, kv ...string) url.Values {
-	f := url.Values{"version": {strconv.FormatInt(version, 10)}}
+func editForm(state convdesk.StateToken, kv ...string) url.Values {
+	f := url.Values{"version": {string(state)}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Add(kv[i], kv[i+1])
 	}
 	return f
 }
 
-func gid(g convdesk.GroupID) string { return strconv.FormatInt(int64(g), 10) }
+func gid(g convdesk.GroupID) string { return string(g) }
 
 func isPage(body string) bool { return strings.Contains(body, "<html") }
 
@@ -295,7 +295,7 @@ func TestBoardPage(t *testing.T) {
 		if got := doc.Find(`[data-testid="ticket"]`).AttrOr("value", ""); got != "TCK-42" {
 			t.Errorf("ticket = %q", got)
 		}
-		if got := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""); got != strconv.FormatInt(app.board("alice").Version, 10) {
+		if got := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""); got != string(app.board("alice").State) {
 			t.Errorf("version = %q", got)
 		}
 		if doc.Find(`[data-testid="card-select"]`).Length() == 0 || doc.Find(`[data-testid="card-reveal"]`).Length() == 0 {
@@ -372,14 +372,15 @@ func TestBoardPage(t *testing.T) {
 	})
 	t.Run("ErrInvalidInput", func(t *testing.T) {
 		for path, want := range map[string]int{
-			"/users/alice/columns?type=fax":                                  http.StatusUnprocessableEntity,
-			"/users/alice/columns?mark=shiny":                                http.StatusUnprocessableEntity,
-			"/users/alice/column?group=0&cursor=not-a-cursor":                http.StatusUnprocessableEntity,
-			"/users/alice/column?group=0&cursor=" + strings.Repeat("A", 300): http.StatusUnprocessableEntity,
-			"/users/alice/column?group=999999":                               http.StatusNotFound,
-			"/users/alice/column?group=x":                                    http.StatusBadRequest,
-			"/users/alice/history?before=-1":                                 http.StatusUnprocessableEntity,
-			"/users/" + url.PathEscape("a b") + "/columns":                   http.StatusUnprocessableEntity,
+			"/users/alice/columns?type=fax":                                 http.StatusUnprocessableEntity,
+			"/users/alice/columns?mark=shiny":                               http.StatusUnprocessableEntity,
+			"/users/alice/column?group=&cursor=not-a-cursor":                http.StatusUnprocessableEntity,
+			"/users/alice/column?group=&cursor=" + strings.Repeat("A", 300): http.StatusUnprocessableEntity,
+			"/users/alice/column?group=999999":                              http.StatusNotFound,
+			"/users/alice/column?group=x":                                   http.StatusNotFound,
+			"/users/alice/history?before=x":                                 http.StatusBadRequest,
+			"/users/alice/history?before=-1":                                http.StatusUnprocessableEntity,
+			"/users/" + url.PathEscape("a b") + "/columns":                  http.StatusUnprocessableEntity,
 		} {
 			if rec := agent.get(path, hx...); rec.Code != want {
 				t.Errorf("%s: %d, want %d", path, rec.Code, want)
@@ -476,17 +477,17 @@ func TestBoardPagingDave(t *testing.T) {
 			doc.Find(`[data-testid="card"]`).Each(func(_ int, s *goquery.Selection) {
 				id := s.AttrOr("data-conversation", "")
 				if seen[id] {
-					t.Errorf("group %d: %s twice", g.ID, id)
+					t.Errorf("group %s: %s twice", g.ID, id)
 				}
 				seen[id] = true
 			})
 			next = doc.Find(`[data-testid="load-more"]`).AttrOr("hx-get", "")
 		}
 		if len(seen) != g.Count {
-			t.Errorf("group %d (%s): %d conversations paged, want %d", g.ID, g.Name, len(seen), g.Count)
+			t.Errorf("group %s (%s): %d conversations paged, want %d", g.ID, g.Name, len(seen), g.Count)
 		}
 		if want := (g.Count + boardPageSize - 1) / boardPageSize; g.Count > 0 && requests != want && requests != want+1 {
-			t.Errorf("group %d: %d requests for %d conversations", g.ID, requests, g.Count)
+			t.Errorf("group %s: %d requests for %d conversations", g.ID, requests, g.Count)
 		}
 	}
 }
@@ -496,10 +497,12 @@ func TestMove(t *testing.T) {
 	agent := app.signIn(t, "agent")
 	from, to := app.group("alice", "产品体验"), app.group("alice", "家人")
 	conv := app.only("alice", from.ID)
+	var stale convdesk.StateToken // the state before the first move
 
 	t.Run("OK", func(t *testing.T) {
 		before := app.board("alice")
-		rec := agent.post("/users/alice/move", editForm(before.Version, "from", gid(from.ID), "to", gid(to.ID),
+		stale = before.State
+		rec := agent.post("/users/alice/move", editForm(before.State, "from", gid(from.ID), "to", gid(to.ID),
 			"conversation", string(conv.ID), "ticket", "TCK-9", "shown", "g"+gid(to.ID)+":3"), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d: %s", rec.Code, rec.Body.String())
@@ -522,8 +525,8 @@ func TestMove(t *testing.T) {
 		if doc.Find(`#board-columns`).Length() != 0 || doc.Find(`#col-none`).Length() != 0 {
 			t.Error("a move between two groups re-renders columns it does not change")
 		}
-		if got := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""); got != strconv.FormatInt(before.Version+1, 10) {
-			t.Errorf("version = %s, want %d", got, before.Version+1)
+		if got, want := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""), string(app.board("alice").State); got != want || got == string(before.State) {
+			t.Errorf("version = %s, want the fresh state %s (was %s)", got, want, before.State)
 		}
 		if doc.Find(`#col-g`+gid(to.ID)+` [data-conversation="`+string(conv.ID)+`"]`).Length() != 1 {
 			t.Error("the target column does not show the moved card")
@@ -540,7 +543,7 @@ func TestMove(t *testing.T) {
 		}
 	})
 	t.Run("RepeatedDropWritesNothing", func(t *testing.T) {
-		stale := app.board("alice").Version - 1 // the version before the move
+		now := app.board("alice").State
 		before := app.lastID()
 		rec := agent.post("/users/alice/move", editForm(stale, "from", gid(from.ID), "to", gid(to.ID), "conversation", string(conv.ID)), hx...)
 		if rec.Code != http.StatusOK {
@@ -552,13 +555,13 @@ func TestMove(t *testing.T) {
 		if level, _ := toastOf(t, rec); level != "info" {
 			t.Errorf("toast level %s, want info", level)
 		}
-		if app.board("alice").Version != stale+1 {
-			t.Error("a no-op drop advanced the version")
+		if app.board("alice").State != now {
+			t.Error("a no-op drop changed the state")
 		}
 	})
 	t.Run("ToNoGroup", func(t *testing.T) {
-		v := app.board("alice").Version
-		rec := agent.post("/users/alice/move", editForm(v, "from", gid(to.ID), "to", "0", "conversation", string(conv.ID)), hx...)
+		v := app.board("alice").State
+		rec := agent.post("/users/alice/move", editForm(v, "from", gid(to.ID), "to", "", "conversation", string(conv.ID)), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d", rec.Code)
 		}
@@ -574,8 +577,8 @@ func TestMove(t *testing.T) {
 		}
 	})
 	t.Run("PlainPostRedirects", func(t *testing.T) {
-		v := app.board("alice").Version
-		rec := agent.post("/users/alice/move", editForm(v, "from", "0", "to", gid(from.ID), "conversation", string(conv.ID)))
+		v := app.board("alice").State
+		rec := agent.post("/users/alice/move", editForm(v, "from", "", "to", gid(from.ID), "conversation", string(conv.ID)))
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/users/alice" {
 			t.Fatalf("got %d %q", rec.Code, rec.Header().Get("Location"))
 		}
@@ -584,7 +587,7 @@ func TestMove(t *testing.T) {
 		}
 	})
 	t.Run("ErrSameGroup", func(t *testing.T) {
-		v := app.board("alice").Version
+		v := app.board("alice").State
 		before := app.lastID()
 		rec := agent.post("/users/alice/move", editForm(v, "from", gid(from.ID), "to", gid(from.ID), "conversation", string(conv.ID)), hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
@@ -602,8 +605,8 @@ func TestMove(t *testing.T) {
 		}
 	})
 	t.Run("ErrBadConversationID", func(t *testing.T) {
-		v := app.board("alice").Version
-		rec := agent.post("/users/alice/move", editForm(v, "from", "0", "to", gid(to.ID), "conversation", "<script>"), hx...)
+		v := app.board("alice").State
+		rec := agent.post("/users/alice/move", editForm(v, "from", "", "to", gid(to.ID), "conversation", "<script>"), hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d, want 422", rec.Code)
 		}
@@ -613,7 +616,7 @@ func TestMove(t *testing.T) {
 	})
 	t.Run("ErrNoVersionRecorded", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/alice/move", url.Values{"from": {"0"}, "to": {gid(to.ID)}, "conversation": {string(conv.ID)}}, hx...)
+		rec := agent.post("/users/alice/move", url.Values{"from": {""}, "to": {gid(to.ID)}, "conversation": {string(conv.ID)}}, hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d, want 422", rec.Code)
 		}
@@ -623,8 +626,8 @@ func TestMove(t *testing.T) {
 		}
 	})
 	t.Run("ErrGroupGone", func(t *testing.T) {
-		v := app.board("alice").Version
-		if rec := agent.post("/users/alice/move", editForm(v, "from", "0", "to", "999999", "conversation", string(conv.ID)), hx...); rec.Code != http.StatusNotFound {
+		v := app.board("alice").State
+		if rec := agent.post("/users/alice/move", editForm(v, "from", "", "to", "999999", "conversation", string(conv.ID)), hx...); rec.Code != http.StatusNotFound {
 			t.Fatalf("got %d, want 404", rec.Code)
 		}
 	})
@@ -636,7 +639,7 @@ func TestAddAndRemove(t *testing.T) {
 	a, b := app.group("alice", "产品体验"), app.group("alice", "朋友")
 	conv := app.only("alice", a.ID)
 
-	rec := agent.post("/users/alice/add", editForm(app.board("alice").Version, "to", gid(b.ID), "conversation", string(conv.ID),
+	rec := agent.post("/users/alice/add", editForm(app.board("alice").State, "to", gid(b.ID), "conversation", string(conv.ID),
 		"refresh", "g"+gid(a.ID)), hx...)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("add: %d", rec.Code)
@@ -654,7 +657,7 @@ func TestAddAndRemove(t *testing.T) {
 		t.Errorf("also in = %q", also.Text())
 	}
 
-	rec = agent.post("/users/alice/remove", editForm(app.board("alice").Version, "from", gid(a.ID), "conversation", string(conv.ID)), hx...)
+	rec = agent.post("/users/alice/remove", editForm(app.board("alice").State, "from", gid(a.ID), "conversation", string(conv.ID)), hx...)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("remove: %d", rec.Code)
 	}
@@ -675,8 +678,8 @@ func TestPartialResults(t *testing.T) {
 
 	t.Run("SomeFailed", func(t *testing.T) {
 		g := app.group("alice", "朋友")
-		none := app.conversations("alice", 0)
-		rec := agent.post("/users/alice/add", editForm(app.board("alice").Version, "to", gid(g.ID),
+		none := app.conversations("alice", "")
+		rec := agent.post("/users/alice/add", editForm(app.board("alice").State, "to", gid(g.ID),
 			"conversation", string(none[0].ID), "conversation", "c2c_nobody_here"), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d", rec.Code)
@@ -701,9 +704,9 @@ func TestPartialResults(t *testing.T) {
 	})
 	t.Run("AllFailedAtTheGroupedLimit", func(t *testing.T) {
 		g := app.group("dave", "待处理")
-		ids := app.conversations("dave", 0)[:2]
+		ids := app.conversations("dave", "")[:2]
 		before := app.lastID()
-		rec := agent.post("/users/dave/move", editForm(app.board("dave").Version, "from", "0", "to", gid(g.ID),
+		rec := agent.post("/users/dave/move", editForm(app.board("dave").State, "from", "", "to", gid(g.ID),
 			"conversation", string(ids[0].ID), "conversation", string(ids[1].ID)), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d", rec.Code)
@@ -736,11 +739,11 @@ func TestPartialResults(t *testing.T) {
 func TestCreate(t *testing.T) {
 	app := newTestApp(t)
 	agent := app.signIn(t, "agent")
-	none := app.conversations("alice", 0)
+	none := app.conversations("alice", "")
 
 	t.Run("OK", func(t *testing.T) {
 		before := app.board("alice")
-		rec := agent.post("/users/alice/groups", editForm(before.Version, "name", "售后 <b>", "conversation", string(none[0].ID),
+		rec := agent.post("/users/alice/groups", editForm(before.State, "name", "售后 <b>", "conversation", string(none[0].ID),
 			"conversation", string(none[1].ID), "ticket", "TCK-5"), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d: %s", rec.Code, rec.Body.String())
@@ -768,7 +771,7 @@ func TestCreate(t *testing.T) {
 		t.Helper()
 		before := app.lastID()
 		groups := len(app.board(user).Groups)
-		f := editForm(app.board(user).Version, "name", name)
+		f := editForm(app.board(user).State, "name", name)
 		for _, c := range convs {
 			f.Add("conversation", c)
 		}
@@ -801,7 +804,7 @@ func TestCreate(t *testing.T) {
 	c := []string{string(none[2].ID)}
 	t.Run("ErrNameTooLong", func(t *testing.T) {
 		refused(t, "alice", strings.Repeat("组", 11), c, "33 bytes")
-		doc := mustDoc(t, agent.post("/users/alice/groups", editForm(app.board("alice").Version, "name", strings.Repeat("组", 11), "conversation", c[0]), hx...).Body.String())
+		doc := mustDoc(t, agent.post("/users/alice/groups", editForm(app.board("alice").State, "name", strings.Repeat("组", 11), "conversation", c[0]), hx...).Body.String())
 		if got := doc.Find(`[data-testid="byte-counter"]`).Text(); got != "33 / 32 bytes" {
 			t.Errorf("counter %q", got)
 		}
@@ -818,7 +821,7 @@ func TestCreate(t *testing.T) {
 	t.Run("ErrNameLookAlike", func(t *testing.T) {
 		// alice has "VIP 客户".
 		refused(t, "alice", "VIP 客户\u200b", c, "invisible character (U+200B)")
-		f := editForm(app.board("alice").Version, "name", "cafe\u0301", "conversation", string(none[4].ID))
+		f := editForm(app.board("alice").State, "name", "cafe\u0301", "conversation", string(none[4].ID))
 		if rec := agent.post("/users/alice/groups", f, hx...); rec.Code != http.StatusOK {
 			t.Fatalf("creating NFD café: %d", rec.Code)
 		}
@@ -829,13 +832,13 @@ func TestCreate(t *testing.T) {
 		refused(t, "alice", "caf\u00e9", c, "already has a group with this name")
 	})
 	t.Run("OKIdeographicSpace", func(t *testing.T) {
-		f := editForm(app.board("alice").Version, "name", "产品\u3000售后", "conversation", string(none[5].ID))
+		f := editForm(app.board("alice").State, "name", "产品\u3000售后", "conversation", string(none[5].ID))
 		if rec := agent.post("/users/alice/groups", f, hx...); rec.Code != http.StatusOK {
 			t.Fatalf("got %d", rec.Code)
 		}
 	})
 	t.Run("ErrTwentyFirstGroup", func(t *testing.T) {
-		refused(t, "carol", "One more", []string{string(app.conversations("carol", 0)[0].ID)}, "already has 20 groups")
+		refused(t, "carol", "One more", []string{string(app.conversations("carol", "")[0].ID)}, "already has 20 groups")
 	})
 }
 
@@ -845,7 +848,7 @@ func TestRename(t *testing.T) {
 	g := app.group("alice", "朋友")
 
 	t.Run("OK", func(t *testing.T) {
-		rec := agent.post("/users/alice/rename", editForm(app.board("alice").Version, "group", gid(g.ID), "name", "老朋友"), hx...)
+		rec := agent.post("/users/alice/rename", editForm(app.board("alice").State, "group", gid(g.ID), "name", "老朋友"), hx...)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("got %d", rec.Code)
 		}
@@ -863,7 +866,7 @@ func TestRename(t *testing.T) {
 	})
 	t.Run("ErrDuplicate", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/alice/rename", editForm(app.board("alice").Version, "group", gid(g.ID), "name", "家人"), hx...)
+		rec := agent.post("/users/alice/rename", editForm(app.board("alice").State, "group", gid(g.ID), "name", "家人"), hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d", rec.Code)
 		}
@@ -881,14 +884,14 @@ func TestRename(t *testing.T) {
 		}
 	})
 	t.Run("ErrTooLong", func(t *testing.T) {
-		rec := agent.post("/users/alice/rename", editForm(app.board("alice").Version, "group", gid(g.ID), "name", strings.Repeat("a", 33)), hx...)
+		rec := agent.post("/users/alice/rename", editForm(app.board("alice").State, "group", gid(g.ID), "name", strings.Repeat("a", 33)), hx...)
 		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "33 bytes") {
 			t.Fatalf("got %d", rec.Code)
 		}
 	})
 	t.Run("SameNameIsNoOp", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/alice/rename", editForm(1, "group", gid(g.ID), "name", "老朋友"), hx...)
+		rec := agent.post("/users/alice/rename", editForm("1", "group", gid(g.ID), "name", "老朋友"), hx...)
 		if rec.Code != http.StatusOK || len(app.eventsSince(before)) != 0 {
 			t.Fatalf("got %d with %d events", rec.Code, len(app.eventsSince(before)))
 		}
@@ -900,7 +903,7 @@ func TestDelete(t *testing.T) {
 	agent := app.signIn(t, "agent")
 	g := app.group("alice", "产品体验")
 	members := app.conversations("alice", g.ID)
-	rec := agent.post("/users/alice/delete", editForm(app.board("alice").Version, "group", gid(g.ID)), hx...)
+	rec := agent.post("/users/alice/delete", editForm(app.board("alice").State, "group", gid(g.ID)), hx...)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d", rec.Code)
 	}
@@ -931,12 +934,12 @@ func TestConflict(t *testing.T) {
 	app := newTestApp(t)
 	agent, admin := app.signIn(t, "agent"), app.signIn(t, "admin")
 	g := app.group("alice", "朋友")
-	seen := app.board("alice").Version
+	seen := app.board("alice").State
 	// Someone else changes the board.
 	if rec := admin.post("/users/alice/rename", editForm(seen, "group", gid(g.ID), "name", "Friends"), hx...); rec.Code != http.StatusOK {
 		t.Fatalf("admin's rename: %d", rec.Code)
 	}
-	conv := app.conversations("alice", 0)[0]
+	conv := app.conversations("alice", "")[0]
 	before := app.lastID()
 	rec := agent.post("/users/alice/add", editForm(seen, "to", gid(g.ID), "conversation", string(conv.ID)), hx...)
 	if rec.Code != http.StatusConflict {
@@ -949,8 +952,8 @@ func TestConflict(t *testing.T) {
 	if doc.Find(`#board-columns[hx-swap-oob]`).Length() != 1 {
 		t.Error("no fresh board")
 	}
-	if got := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""); got != strconv.FormatInt(seen+1, 10) {
-		t.Errorf("fresh version %s, want %d", got, seen+1)
+	if got, want := doc.Find(`[data-testid="board-version"]`).AttrOr("value", ""), string(app.board("alice").State); got != want || got == string(seen) {
+		t.Errorf("fresh version %s, want %s (the page had %s)", got, want, seen)
 	}
 	if strings.TrimSpace(doc.Find(`#col-g`+gid(g.ID)+` [data-testid="column-title"]`).Text()) != "Friends" {
 		t.Error("the fresh board does not show the other change")
@@ -970,10 +973,10 @@ func TestConflict(t *testing.T) {
 func TestEditsRefusedForReadOnlyRoles(t *testing.T) {
 	app := newTestApp(t)
 	g := app.group("alice", "朋友")
-	conv := app.conversations("alice", 0)[0]
-	v := app.board("alice").Version
+	conv := app.conversations("alice", "")[0]
+	v := app.board("alice").State
 	posts := map[string]url.Values{
-		"/users/alice/move":   editForm(v, "from", "0", "to", gid(g.ID), "conversation", string(conv.ID)),
+		"/users/alice/move":   editForm(v, "from", "", "to", gid(g.ID), "conversation", string(conv.ID)),
 		"/users/alice/add":    editForm(v, "to", gid(g.ID), "conversation", string(conv.ID)),
 		"/users/alice/remove": editForm(v, "from", gid(g.ID), "conversation", string(conv.ID)),
 		"/users/alice/groups": editForm(v, "name", "X", "conversation", string(conv.ID)),
@@ -995,7 +998,7 @@ func TestEditsRefusedForReadOnlyRoles(t *testing.T) {
 			}
 		}
 	}
-	if app.board("alice").Version != v {
+	if app.board("alice").State != v {
 		t.Fatal("a refused edit changed the board")
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,27 +37,38 @@ type column struct {
 	pending bool
 }
 
-// columnKey names a column in element IDs and forms: "none" or "g<ID>".
+// columnKey names a column in element IDs and forms: "none", "g<ID>" for a
+// group ID made of letters, digits and underscores (as the backends' are),
+// or "g-<base64url of the ID>" for any other, so that an opaque ID can never
+// break an element ID, a CSS selector or the "shown" list. It encodes the ID
+// as a whole and never looks into it.
 func columnKey(g convdesk.GroupID) string {
-	if g == 0 {
+	if g == "" {
 		return "none"
 	}
-	return "g" + strconv.FormatInt(int64(g), 10)
+	for _, r := range string(g) {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return "g-" + base64.RawURLEncoding.EncodeToString([]byte(g))
+		}
+	}
+	return "g" + string(g)
 }
 
 // parseColumnKey reads a key made by columnKey.
 func parseColumnKey(s string) (convdesk.GroupID, bool) {
-	if s == "none" {
-		return 0, true
+	switch {
+	case s == "none":
+		return "", true
+	case strings.HasPrefix(s, "g-"):
+		b, err := base64.RawURLEncoding.DecodeString(s[2:])
+		if err != nil || len(b) == 0 {
+			return "", false
+		}
+		return convdesk.GroupID(b), true
+	case strings.HasPrefix(s, "g") && len(s) > 1:
+		return convdesk.GroupID(s[1:]), true
 	}
-	if !strings.HasPrefix(s, "g") {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(s[1:], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, false
-	}
-	return convdesk.GroupID(id), true
+	return "", false
 }
 
 // boardView is what a board view model is built from.
@@ -163,7 +175,7 @@ func (b *builder) board(v boardView) views.BoardVM {
 		}
 	}
 	for _, g := range bd.Groups {
-		vm.Targets = append(vm.Targets, views.GroupOptionVM{ID: int64(g.ID), Name: g.Name})
+		vm.Targets = append(vm.Targets, views.GroupOptionVM{ID: string(g.ID), Name: g.Name})
 	}
 	for _, col := range v.columns {
 		vm.Columns = append(vm.Columns, b.column(bd, col, v.filters, v.rename))
@@ -176,9 +188,9 @@ func (b *builder) column(bd convdesk.Board, col column, f filterInput, rename *r
 	g := col.group
 	vm := views.ColumnVM{
 		Key:      columnKey(g.ID),
-		GroupID:  int64(g.ID),
+		GroupID:  string(g.ID),
 		Name:     g.Name,
-		None:     g.ID == 0,
+		None:     g.ID == "",
 		Count:    g.Count,
 		Filtered: f.active(),
 		CanEdit:  b.canEdit,
@@ -189,14 +201,14 @@ func (b *builder) column(bd convdesk.Board, col column, f filterInput, rename *r
 		vm.Name = views.T(b.ctx, "board.column.none")
 	}
 	if b.canEdit && !vm.None {
-		vm.Rename = views.RenameFormVM{URL: b.urls.Rename, GroupID: int64(g.ID), Value: g.Name}
+		vm.Rename = views.RenameFormVM{URL: b.urls.Rename, GroupID: string(g.ID), Value: g.Name}
 		if rename != nil && rename.group == g.ID {
 			vm.Rename.Value, vm.Rename.Error, vm.Rename.Open = rename.value, rename.err, true
 		}
 		vm.DeleteURL = b.urls.Delete
 	}
 	if col.pending {
-		q := url.Values{"group": {strconv.FormatInt(int64(g.ID), 10)}}
+		q := url.Values{"group": {string(g.ID)}}
 		f.addTo(q)
 		vm.Pending = true
 		vm.LoadURL = b.e.Reverse("users.board.column", b.userID) + "?" + q.Encode()
@@ -214,7 +226,7 @@ func (b *builder) column(bd convdesk.Board, col column, f filterInput, rename *r
 
 // moreURL is the URL of a column's next page.
 func (b *builder) moreURL(g convdesk.GroupID, next convdesk.Cursor, f filterInput) string {
-	q := url.Values{"group": {strconv.FormatInt(int64(g), 10)}, "cursor": {next.String()}}
+	q := url.Values{"group": {string(g)}, "cursor": {string(next)}}
 	f.addTo(q)
 	return b.e.Reverse("users.board.column", b.userID) + "?" + q.Encode()
 }

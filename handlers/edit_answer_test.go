@@ -52,7 +52,7 @@ func TestEditAnsweredAfterConcurrentDelete(t *testing.T) {
 	store.armed = true
 
 	before := app.lastID()
-	rec := agent.post("/users/alice/move", editForm(app.board("alice").Version,
+	rec := agent.post("/users/alice/move", editForm(app.board("alice").State,
 		"from", gid(from.ID), "to", gid(to.ID), "conversation", string(conv.ID)), hx...)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("got %d, want 200: %s", rec.Code, rec.Body.String())

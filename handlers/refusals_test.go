@@ -60,32 +60,37 @@ func TestRefusalsRecorded(t *testing.T) {
 		}
 		return ev
 	}
-	t.Run("BadFormNumber", func(t *testing.T) {
+	t.Run("BadFormBody", func(t *testing.T) {
 		before := app.lastID()
-		// The version is an opaque token; the group ID is still a number.
-		rec := agent.post("/users/alice/rename", url.Values{"version": {string(app.board("alice").State)}, "group": {"abc"}, "name": {"x"}}, hx...)
+		// Group IDs and versions are opaque strings: what cannot be read
+		// now is a body that is not what its Content-Type says.
+		rec := agent.post("/users/alice/rename", url.Values{"version": {string(app.board("alice").State)}, "name": {"x"}},
+			append([]string{"Content-Type", "application/json"}, hx...)...)
 		if rec.Code != http.StatusBadRequest {
 			t.Fatalf("got %d, want 400", rec.Code)
-		}
-		if _, msg := toastOf(t, rec); !strings.Contains(msg, "“group” must be a number") {
-			t.Errorf("toast %q does not name the field", msg)
 		}
 		ev := check(t, before, "bad_form", convdesk.ActionGroupRename, "alice")
 		if ev.Detail["route"] != "users.board.rename" || !strings.Contains(ev.Message, "/users/:id/rename") {
 			t.Errorf("event %+v", ev)
 		}
 	})
-	t.Run("BadFormMoveTarget", func(t *testing.T) {
+	t.Run("UnknownMoveTarget", func(t *testing.T) {
+		// An opaque ID no group has: the service refuses (51009) and
+		// records the attempt with its reason.
 		before := app.lastID()
-		rec := agent.post("/users/alice/move", editForm(app.board("alice").Version, "to", "x", "from", "0"), hx...)
-		if rec.Code != http.StatusBadRequest {
-			t.Fatalf("got %d, want 400", rec.Code)
+		rec := agent.post("/users/alice/move", editForm(app.board("alice").State, "to", "x", "from", "", "conversation", "c2c_bob"), hx...)
+		if rec.Code != http.StatusNotFound {
+			t.Fatalf("got %d, want 404", rec.Code)
 		}
-		check(t, before, "bad_form", convdesk.ActionConversationMove, "alice")
+		evs := refusalEvents(app, before, "group_not_found")
+		if len(evs) != 1 || evs[0].Action != convdesk.ActionConversationMove || evs[0].Outcome != convdesk.OutcomeFailed ||
+			evs[0].ResultCode != convdesk.CodeGroupNotFound || evs[0].Detail["to_group_id"] != "x" {
+			t.Fatalf("events %+v, want one failed move naming the unknown target", evs)
+		}
 	})
 	t.Run("BadQueryNumber", func(t *testing.T) {
 		before := app.lastID()
-		if rec := agent.get("/users/alice/column?group=x", hx...); rec.Code != http.StatusBadRequest {
+		if rec := agent.get("/users/alice/history?before=x", hx...); rec.Code != http.StatusBadRequest {
 			t.Fatalf("got %d, want 400", rec.Code)
 		}
 		check(t, before, "bad_form", convdesk.ActionBoardView, "alice")
@@ -102,7 +107,7 @@ func TestRefusalsRecorded(t *testing.T) {
 	})
 	t.Run("BadUserIDEdit", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/"+url.PathEscape("a b")+"/delete", editForm(1, "group", gid(g.ID)), hx...)
+		rec := agent.post("/users/"+url.PathEscape("a b")+"/delete", editForm("1", "group", gid(g.ID)), hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d, want 422", rec.Code)
 		}
@@ -110,7 +115,7 @@ func TestRefusalsRecorded(t *testing.T) {
 	})
 	t.Run("BodyTooLarge", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/alice/rename", editForm(app.board("alice").Version, "group", gid(g.ID), "name", strings.Repeat("x", 4096)), hx...)
+		rec := agent.post("/users/alice/rename", editForm(app.board("alice").State, "group", gid(g.ID), "name", strings.Repeat("x", 4096)), hx...)
 		if rec.Code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("got %d, want 413", rec.Code)
 		}
@@ -142,7 +147,8 @@ func TestRefusalFloodCoalesced(t *testing.T) {
 	agent := app.signIn(t, "agent")
 	before := app.lastID()
 	for i := 0; i < 100; i++ {
-		rec := agent.post("/users/alice/rename", url.Values{"version": {"1"}, "group": {"g" + itoa(int64(i))}, "name": {"x"}}, hx...)
+		rec := agent.post("/users/alice/rename", url.Values{"version": {"1"}, "group": {"g" + itoa(int64(i))}, "name": {"x"}},
+			append([]string{"Content-Type", "application/json"}, hx...)...)
 		if rec.Code != http.StatusBadRequest {
 			t.Fatalf("request %d: got %d, want 400", i, rec.Code)
 		}
@@ -169,13 +175,13 @@ func TestPathParamsNotFromBody(t *testing.T) {
 	app := newTestApp(t)
 	agent := app.signIn(t, "agent")
 	victim := app.group("carol", "Later")
-	carolVersion := app.board("carol").Version
+	carolState := app.board("carol").State
 	for _, tc := range []struct {
 		name, path string
 		body       map[string]any
 	}{
-		{"Rename", "/users/alice/rename", map[string]any{"UserID": "carol", "userID": "carol", "id": "carol", "Group": victim.ID, "Version": carolVersion, "Name": "hijacked"}},
-		{"Delete", "/users/alice/delete", map[string]any{"UserID": "carol", "userID": "carol", "id": "carol", "Group": victim.ID, "Version": carolVersion}},
+		{"Rename", "/users/alice/rename", map[string]any{"UserID": "carol", "userID": "carol", "id": "carol", "Group": victim.ID, "Version": carolState, "Name": "hijacked"}},
+		{"Delete", "/users/alice/delete", map[string]any{"UserID": "carol", "userID": "carol", "id": "carol", "Group": victim.ID, "Version": carolState}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := app.lastID()
@@ -184,7 +190,7 @@ func TestPathParamsNotFromBody(t *testing.T) {
 				t.Errorf("got 200: the edit was applied somewhere")
 			}
 			b := app.board("carol")
-			if got, ok := b.Group(victim.ID); !ok || got.Name != "Later" || b.Version != carolVersion {
+			if got, ok := b.Group(victim.ID); !ok || got.Name != "Later" || b.State != carolState {
 				t.Fatalf("carol's board changed: %+v", b.Groups)
 			}
 			for _, ev := range app.eventsSince(before) {

@@ -84,19 +84,28 @@ var _ convdesk.GroupBackend = (*Backend)(nil)
 
 // newGroupID makes the ID of the n-th group this backend created. It is
 // the one place that knows what a GroupID is made of.
-func newGroupID(n int64) convdesk.GroupID { return convdesk.GroupID(n) }
+func newGroupID(n int64) convdesk.GroupID { return convdesk.GroupID("mg" + strconv.FormatInt(n, 10)) }
 
 // newCursor encodes a listing position: after conversation id, whose order
 // key was key. decodeCursor is its inverse; ok is false for the start.
 func newCursor(key int64, id convdesk.ConversationID) convdesk.Cursor {
-	return convdesk.Cursor{OrderKey: key, After: id}
+	return convdesk.Cursor(strconv.FormatInt(key, 10) + "|" + string(id))
 }
 
-func decodeCursor(c convdesk.Cursor) (key int64, id convdesk.ConversationID, ok bool) {
-	if c.IsStart() {
-		return 0, "", false
+func decodeCursor(c convdesk.Cursor) (key int64, id convdesk.ConversationID, ok bool, err error) {
+	if c == "" {
+		return 0, "", false, nil
 	}
-	return c.OrderKey, c.After, true
+	k, rest, found := strings.Cut(string(c), "|")
+	n, perr := strconv.ParseInt(k, 10, 64)
+	if !found || perr != nil {
+		return 0, "", false, convdesk.InvalidCursor()
+	}
+	cid, perr := convdesk.ParseConversationID(rest)
+	if perr != nil {
+		return 0, "", false, convdesk.InvalidCursor()
+	}
+	return n, cid, true, nil
 }
 
 // stateToken renders a user's change counter as the opaque token.
@@ -286,7 +295,7 @@ func (b *Backend) LoadBoard(ctx context.Context, userID string) (convdesk.Board,
 	}
 	grouped := u.grouped()
 	return convdesk.Board{
-		User: u.withCounts(), Groups: u.domainGroups(), Version: u.state,
+		User: u.withCounts(), Groups: u.domainGroups(), State: stateToken(u.state),
 		GroupedCount: grouped, UngroupedCount: len(u.convs) - grouped, LastChange: copyChange(u.last),
 	}, nil
 }
@@ -320,7 +329,10 @@ func (b *Backend) ListConversations(ctx context.Context, userID string, f convde
 	if err != nil {
 		return convdesk.ConversationPage{}, err
 	}
-	key, after, started := decodeCursor(c)
+	key, after, started, err := decodeCursor(c)
+	if err != nil {
+		return convdesk.ConversationPage{}, err
+	}
 	var all []convdesk.Conversation
 	for _, conv := range u.convs {
 		if !match(conv) {

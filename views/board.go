@@ -190,7 +190,7 @@ type LastChangeVM struct {
 // ColumnVM is one column: a group, or the user's conversations in no group.
 type ColumnVM struct {
 	Key     string // "none" or "g<ID>": stable across renders
-	GroupID int64  // 0 for "in no group"
+	GroupID string // "" for "in no group"; opaque, shown as given
 	Name    string
 	None    bool
 	Count   int // conversations in the group (unfiltered)
@@ -213,8 +213,8 @@ type ColumnVM struct {
 // DOMID is the column's element ID.
 func (c ColumnVM) DOMID() string { return "col-" + c.Key }
 
-// GroupValue is the column's group ID as a form value ("0" for no group).
-func (c ColumnVM) GroupValue() string { return strconv.FormatInt(c.GroupID, 10) }
+// GroupValue is the column's group ID as a form value ("" for no group).
+func (c ColumnVM) GroupValue() string { return c.GroupID }
 
 // CardVM is one conversation as a card.
 type CardVM struct {
@@ -254,7 +254,7 @@ func (c CardVM) UnreadText() string {
 // RenameFormVM is a column's inline rename form.
 type RenameFormVM struct {
 	URL     string
-	GroupID int64
+	GroupID string
 	Value   string
 	Error   string
 	Open    bool // shown without a click: it came back with an error
@@ -267,12 +267,12 @@ type NewGroupVM struct {
 
 // GroupOptionVM is a group in the card dialog's target list.
 type GroupOptionVM struct {
-	ID   int64
+	ID   string
 	Name string
 }
 
 // Value is the option's form value.
-func (g GroupOptionVM) Value() string { return strconv.FormatInt(g.ID, 10) }
+func (g GroupOptionVM) Value() string { return g.ID }
 
 // CreateFormVM is the form of the "New group" dialog.
 type CreateFormVM struct {

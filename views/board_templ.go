@@ -3542,7 +3542,7 @@ func boardDialogs(b BoardVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 289, "\"></p><input type=\"hidden\" name=\"from\" value=\"0\" data-conv-from><div data-conv-fields></div><label class=\"field\"><span class=\"field-label\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 289, "\"></p><input type=\"hidden\" name=\"from\" value=\"\" data-conv-from><div data-conv-fields></div><label class=\"field\"><span class=\"field-label\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -3675,7 +3675,7 @@ func boardDialogs(b BoardVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 300, "\" hx-swap=\"none\" hx-include=\"#board-filters, #board-state\" data-testid=\"drag-move-form\"><input type=\"hidden\" name=\"from\" value=\"0\"> <input type=\"hidden\" name=\"to\" value=\"0\"><div data-fields></div></form><form id=\"drag-add-form\" hidden hx-post=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 300, "\" hx-swap=\"none\" hx-include=\"#board-filters, #board-state\" data-testid=\"drag-move-form\"><input type=\"hidden\" name=\"from\" value=\"\"> <input type=\"hidden\" name=\"to\" value=\"\"><div data-fields></div></form><form id=\"drag-add-form\" hidden hx-post=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -3688,7 +3688,7 @@ func boardDialogs(b BoardVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 301, "\" hx-swap=\"none\" hx-include=\"#board-filters, #board-state\" data-testid=\"drag-add-form\"><input type=\"hidden\" name=\"to\" value=\"0\"><div data-fields></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 301, "\" hx-swap=\"none\" hx-include=\"#board-filters, #board-state\" data-testid=\"drag-add-form\"><input type=\"hidden\" name=\"to\" value=\"\"><div data-fields></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

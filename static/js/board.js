@@ -38,8 +38,10 @@
     return el && el.closest ? el.closest(".column[data-column]") : null;
   }
 
+  // groupOfList returns the group ID of a column's list as the server gave
+  // it (opaque); "" is "in no group".
   function groupOfList(list) {
-    return list.getAttribute("data-group") || "0";
+    return list.getAttribute("data-group") || "";
   }
 
   function cardID(card) {
@@ -320,7 +322,7 @@
     var from = groupOfList(evt.from);
     var to = groupOfList(evt.to);
     var ids = actedOn(evt.item, evt.from);
-    var add = dragMode() === "add" && to !== "0";
+    var add = dragMode() === "add" && to !== "";
     var form = byId(add ? "drag-add-form" : "drag-move-form");
     if (!form) {
       return;
@@ -469,7 +471,7 @@
     title.textContent = ids.length === 1 ? cardName(ids[0]) : fmt(title.getAttribute("data-format-many"), { n: ids.length });
     var place = form.querySelector("[data-conv-place]");
     var colName = col.querySelector(".column-title");
-    place.textContent = from === "0" ? place.getAttribute("data-none") : fmt(place.getAttribute("data-format"), { name: colName ? colName.textContent.trim() : "" });
+    place.textContent = from === "" ? place.getAttribute("data-none") : fmt(place.getAttribute("data-format"), { name: colName ? colName.textContent.trim() : "" });
     if (ids.length === 1) {
       place.textContent += " · " + ids[0];
     }
@@ -501,7 +503,7 @@
       b.disabled = firstEnabled === null;
     });
     var remove = form.querySelector("[data-conv-remove]");
-    remove.hidden = from === "0";
+    remove.hidden = from === "";
     form.querySelector('[data-action="create-from-dialog"]').disabled = groupsFull();
     showDialog(dialog, opener);
     select.focus();

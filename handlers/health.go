@@ -9,13 +9,16 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// readyTimeout bounds the readiness probe's database ping.
+// readyTimeout bounds the readiness probe: the database ping and the IM
+// backend's check together.
 const readyTimeout = 2 * time.Second
 
 // Health answers the liveness and readiness probes.
 type Health struct {
 	pinger Pinger
-	log    *slog.Logger
+	// ready is the IM backend's check (nil when it lives in the database).
+	ready func(ctx context.Context) error
+	log   *slog.Logger
 }
 
 // Routes declares the probe routes.
@@ -30,7 +33,9 @@ func (h *Health) Healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
 }
 
-// Readyz says whether the database answers: 200 "ok" or 503 "unavailable".
+// Readyz says whether the database answers and, for a remote IM backend,
+// whether its credentials check passes: 200 "ok" or 503 "unavailable". The
+// cause is logged, never answered.
 func (h *Health) Readyz(c echo.Context) error {
 	noStore(c)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
@@ -41,6 +46,12 @@ func (h *Health) Readyz(c echo.Context) error {
 	if err := h.pinger.Ping(ctx); err != nil {
 		h.log.Warn("readiness: database does not answer", "request_id", RequestID(c), "err", err)
 		return c.String(http.StatusServiceUnavailable, "unavailable")
+	}
+	if h.ready != nil {
+		if err := h.ready(ctx); err != nil {
+			h.log.Warn("readiness: the IM backend is not ready", "request_id", RequestID(c), "err", err)
+			return c.String(http.StatusServiceUnavailable, "unavailable")
+		}
 	}
 	return c.String(http.StatusOK, "ok")
 }

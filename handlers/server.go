@@ -55,6 +55,10 @@ type Config struct {
 type Deps struct {
 	Logger *slog.Logger
 	Pinger Pinger
+	// Ready, when set, is the IM backend's own readiness check (the Tencent
+	// backend's rate-limited credentials check), asked by /readyz after the
+	// database answers. Nil for a backend that lives in the database.
+	Ready func(ctx context.Context) error
 	// Groups is the domain's group service, the only way to conversation
 	// groups (rules, conflicts and audit live there).
 	Groups *convdesk.GroupService
@@ -77,6 +81,7 @@ type Server struct {
 	cfg    Config
 	log    *slog.Logger
 	pinger Pinger
+	ready  func(ctx context.Context) error
 	groups *convdesk.GroupService
 	audit  convdesk.AuditLog
 	staff  convdesk.StaffStore
@@ -153,7 +158,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 		panic("handlers: " + err.Error())
 	}
 	s := &Server{
-		cfg: cfg, log: logger, pinger: deps.Pinger, groups: deps.Groups, audit: deps.Audit,
+		cfg: cfg, log: logger, pinger: deps.Pinger, ready: deps.Ready, groups: deps.Groups, audit: deps.Audit,
 		staff: deps.Staff, sessions: newSessions(cfg, deps.Sessions), now: deps.Now,
 		passwords:   deps.Password,
 		userLimiter: throttle.New(signInFailures, signInWindow),
@@ -214,7 +219,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 
 	r := &Router{s: s, group: e.Group("")}
 	s.assets.Routes(r)
-	(&Health{pinger: s.pinger, log: s.log}).Routes(r)
+	(&Health{pinger: s.pinger, ready: s.ready, log: s.log}).Routes(r)
 	(&Avatars{}).Routes(r)
 	(&Auth{s: s}).Routes(r)
 	(&Account{s: s}).Routes(r)

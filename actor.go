@@ -23,7 +23,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", Errorf(EInvalid, CodeInvalidParameter, "%q is not a role; choose viewer, agent, auditor or admin", truncateForMessage(s))
+	return "", Errorf(EInvalid, CodeInvalidParameter, "%q is not a role; choose viewer, agent, auditor or admin", BoundText(s, maxEchoedBytes))
 }
 
 // CanViewBoards reports whether the role may open users' boards.

@@ -82,14 +82,14 @@ func ParseAuditFilter(q string) (AuditFilter, error) {
 			err = set(&f.Ticket)
 		case "action":
 			if err = set(&f.Action); err == nil && ActionGroups[val] == nil && !Action(val).Valid() {
-				err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an action; use a name such as group.rename or one of edits, reads, signins, staff, audit.", truncateForMessage(val))
+				err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an action; use a name such as group.rename or one of edits, reads, signins, staff, audit.", BoundText(val, maxEchoedBytes))
 			}
 		case "outcome":
 			var s string
 			if err = set(&s); err == nil {
 				f.Outcome = Outcome(s)
 				if !validOutcome(f.Outcome) {
-					err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an outcome; use ok, partial, failed, pending or unknown.", truncateForMessage(s))
+					err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an outcome; use ok, partial, failed, pending or unknown.", BoundText(s, maxEchoedBytes))
 				}
 			}
 		case "after", "before":
@@ -99,7 +99,7 @@ func ParseAuditFilter(q string) (AuditFilter, error) {
 			}
 			if err = set(dst); err == nil {
 				if _, perr := time.Parse(dateLayout, val); perr != nil {
-					err = Errorf(EInvalid, CodeInvalidParameter, "%q is not a date; write %s:YYYY-MM-DD.", truncateForMessage(val), key)
+					err = Errorf(EInvalid, CodeInvalidParameter, "%q is not a date; write %s:YYYY-MM-DD.", BoundText(val, maxEchoedBytes), key)
 				}
 			}
 		default:

@@ -25,6 +25,11 @@ func TestParseConversationID(t *testing.T) {
 		{"group_@TGS#2ABCDEF", convdesk.ConversationGroup, "@TGS#2ABCDEF"},
 		{"group_my-team_1", convdesk.ConversationGroup, "my-team_1"},
 		{"group_" + strings.Repeat("g", 48), convdesk.ConversationGroup, strings.Repeat("g", 48)},
+		// A user ID is any printable ASCII, so a C2C conversation may hold
+		// spaces and punctuation after its prefix.
+		{"c2c_a b", convdesk.ConversationC2C, "a b"},
+		{"c2c_a#b/%?'", convdesk.ConversationC2C, "a#b/%?'"},
+		{"c2c_%41", convdesk.ConversationC2C, "%41"},
 	}
 	for _, tt := range valid {
 		t.Run("OK", func(t *testing.T) {
@@ -45,8 +50,7 @@ func TestParseConversationID(t *testing.T) {
 		"ErrEmptyGroup":       "group_",
 		"ErrUserTooLong":      "c2c_" + strings.Repeat("a", 33),
 		"ErrGroupTooLong":     "group_" + strings.Repeat("g", 49),
-		"ErrSpace":            "c2c_a b",
-		"ErrHashInUserID":     "c2c_a#b",
+		"ErrSpaceInGroupID":   "group_a b",
 		"ErrCJK":              "c2c_产品",
 		"ErrInvalidUTF8":      "c2c_\xff",
 		"ErrSlash":            "group_a/b",
@@ -54,7 +58,8 @@ func TestParseConversationID(t *testing.T) {
 		"ErrNewline":          "group_a\n",
 		"ErrPrefixOnlyNoSep":  "c2c",
 		"ErrOtherType":        "system_1",
-		"ErrPercentEncoding":  "c2c_%41",
+		"ErrTab":              "c2c_a\tb",
+		"ErrDEL":              "c2c_a\x7f",
 		"ErrLeadingSpace":     " c2c_alice",
 		"ErrHugeHostileInput": "c2c_" + strings.Repeat("x", 1<<16),
 	}
@@ -64,8 +69,9 @@ func TestParseConversationID(t *testing.T) {
 			if err == nil {
 				t.Fatalf("%q: got %q, want an error", in, id)
 			}
-			if convdesk.KindOf(err) != convdesk.EInvalid || convdesk.CodeOf(err) != convdesk.CodeInvalidParameter {
-				t.Fatalf("%q: kind %s code %d", in, convdesk.KindOf(err), convdesk.CodeOf(err))
+			if convdesk.KindOf(err) != convdesk.EInvalid || convdesk.CodeOf(err) != convdesk.CodeInvalidParameter ||
+				convdesk.ReasonOf(err) != convdesk.ReasonBadConversationID {
+				t.Fatalf("%q: kind %s code %d reason %q", in, convdesk.KindOf(err), convdesk.CodeOf(err), convdesk.ReasonOf(err))
 			}
 			if msg := convdesk.MessageOf(err); len(msg) > 200 || !utf8.ValidString(msg) {
 				t.Fatalf("message %d bytes, valid UTF-8 %v: hostile input must be echoed short and clean", len(msg), utf8.ValidString(msg))
@@ -74,27 +80,42 @@ func TestParseConversationID(t *testing.T) {
 	}
 }
 
-func TestParseConversationIDs(t *testing.T) {
-	t.Run("OKDropsDuplicates", func(t *testing.T) {
-		got, err := convdesk.ParseConversationIDs([]string{"c2c_b", "c2c_a", "c2c_b", "group_g", "c2c_a"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []convdesk.ConversationID{"c2c_b", "c2c_a", "group_g"}
-		if len(got) != len(want) {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("got %v, want %v", got, want)
+func TestDedupeIDs(t *testing.T) {
+	got := convdesk.DedupeIDs([]convdesk.ConversationID{"c2c_b", "c2c_a", "c2c_b", "group_g", "c2c_a"})
+	want := []convdesk.ConversationID{"c2c_b", "c2c_a", "group_g"}
+	if strings.Join(ids(got), ",") != strings.Join(ids(want), ",") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func ids(in []convdesk.ConversationID) []string {
+	out := make([]string, len(in))
+	for i, id := range in {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// A user ID is 1 to 32 bytes of printable ASCII: the console's own rule.
+func TestValidateUserID(t *testing.T) {
+	for _, id := range []string{"alice", "a b", "a/b", "100%", "what?", "a#b", "it's", " ", "~!@$^&*()+={}[]|\\:;\"<>,.", strings.Repeat("x", 32)} {
+		t.Run("OK", func(t *testing.T) {
+			if err := convdesk.ValidateUserID(id); err != nil {
+				t.Fatalf("%q: %v", id, err)
 			}
-		}
-	})
-	t.Run("ErrInvalidOne", func(t *testing.T) {
-		if _, err := convdesk.ParseConversationIDs([]string{"c2c_a", "nope"}); convdesk.KindOf(err) != convdesk.EInvalid {
-			t.Fatalf("err = %v, want invalid", err)
-		}
-	})
+		})
+	}
+	for name, id := range map[string]string{
+		"ErrEmpty": "", "ErrTooLong": strings.Repeat("x", 33), "ErrTab": "a\tb", "ErrNewline": "a\n",
+		"ErrDEL": "a\x7f", "ErrNonASCII": "产品", "ErrInvalidUTF8": "\xff",
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := convdesk.ValidateUserID(id)
+			if convdesk.KindOf(err) != convdesk.EInvalid || convdesk.ReasonOf(err) != convdesk.ReasonBadUserID {
+				t.Fatalf("%q: kind %s reason %q", id, convdesk.KindOf(err), convdesk.ReasonOf(err))
+			}
+		})
+	}
 }
 
 func TestValidateNewGroupName(t *testing.T) {

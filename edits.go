@@ -6,10 +6,26 @@ type OperationResult struct {
 	ConversationID ConversationID `json:"conversationID"`
 	Code           int            `json:"resultCode"`
 	Info           string         `json:"resultInfo"`
+	// Reason says why it failed where convdesk knows ("" for a backend's
+	// own refusal): the code alone does not (50002 is any bad parameter).
+	// Omitted when empty, so events recorded before it hash as they did.
+	Reason Reason `json:"reason,omitempty"`
 }
 
 // OK reports whether the operation succeeded for this conversation.
 func (r OperationResult) OK() bool { return r.Code == CodeOK }
+
+// CountResults counts the conversations that succeeded and those that failed.
+func CountResults(results []OperationResult) (ok, failed int) {
+	for _, r := range results {
+		if r.OK() {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	return ok, failed
+}
 
 // Outcome is the overall result of an action.
 type Outcome string
@@ -25,14 +41,7 @@ const (
 
 // OutcomeOf summarises per-conversation results.
 func OutcomeOf(results []OperationResult) Outcome {
-	ok, failed := 0, 0
-	for _, r := range results {
-		if r.OK() {
-			ok++
-		} else {
-			failed++
-		}
-	}
+	ok, failed := CountResults(results)
 	switch {
 	case failed == 0:
 		return OutcomeOK
@@ -103,6 +112,9 @@ type EditResult struct {
 	// State is the board's state token after the edit, "" when not known.
 	State   StateToken
 	EventID int64 // the audit event recorded, 0 when none
+	// Summary is what the edit did, as its audit event records it (zero
+	// when nothing was recorded): a toast words it from the label table.
+	Summary Summary
 }
 
 // Capabilities says what a backend can do, so the UI can adapt.

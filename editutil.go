@@ -85,29 +85,8 @@ func firstFailure(results []OperationResult) int {
 }
 
 func failures(results []OperationResult) int {
-	n := 0
-	for _, r := range results {
-		if !r.OK() {
-			n++
-		}
-	}
+	_, n := CountResults(results)
 	return n
-}
-
-// describeFailures words why a batch's conversations failed, for a message.
-func describeFailures(results []OperationResult) string {
-	var infos []string
-	seen := map[string]bool{}
-	for _, r := range results {
-		if !r.OK() && !seen[r.Info] {
-			seen[r.Info] = true
-			infos = append(infos, r.Info)
-		}
-	}
-	if len(infos) == 0 {
-		return "nothing to do"
-	}
-	return strings.Join(infos, "; ")
 }
 
 // asDomainError returns err as a domain error, wrapping foreign errors as

@@ -29,16 +29,22 @@ const (
 
 // IM result codes, as the Tencent Cloud IM server and SDK report them.
 const (
-	CodeOK                   = 0
-	CodeUserNotFound         = 50001 // UserID not imported into IM
-	CodeInvalidParameter     = 50002 // bad request parameters
-	CodeInternal             = 50004 // server internal error
-	CodeTimeout              = 50005 // network timeout
-	CodeGroupedLimit         = 51008 // more than 1000 conversations in groups
-	CodeGroupNotFound        = 51009 // the conversation group does not exist
-	CodeGroupLimit           = 51010 // more than 20 conversation groups
-	CodeGroupNameTooLong     = 51011 // group name empty or longer than 32 bytes
-	CodeConversationNotFound = 50002 // per item: the conversation is not in the user's list
+	CodeOK               = 0
+	CodeUserNotFound     = 50001 // UserID not imported into IM
+	CodeInvalidParameter = 50002 // bad request parameters
+	CodeInternal         = 50004 // server internal error
+	CodeTimeout          = 50005 // network timeout
+	CodeGroupedLimit     = 51008 // more than 1000 conversations in groups
+	CodeGroupNotFound    = 51009 // the conversation group does not exist
+	CodeGroupLimit       = 51010 // more than 20 conversation groups
+	CodeGroupNameTooLong = 51011 // group name empty or longer than 32 bytes
+
+	// CodeConversationNotFound is 50002, the IM's code for any bad
+	// parameter: the IM has none of its own for a conversation missing from
+	// the user's list. What tells that case apart is ReasonNotInList.
+	//
+	// Deprecated: use CodeInvalidParameter with ReasonNotInList.
+	CodeConversationNotFound = CodeInvalidParameter
 )
 
 // Error is the one error type of the domain. Message is safe to show to staff;
@@ -50,6 +56,10 @@ type Error struct {
 	Cause   error  // internal detail, never shown
 	// Reason says why, in the domain's one vocabulary ("" when none applies).
 	Reason Reason
+	// Facts are the values the reason's words quote, by name ("bytes",
+	// "max", "char"): handlers fill the reason's label with them, and a
+	// refusal's audit event keeps them in its detail.
+	Facts map[string]string
 	// Conflict carries what changed when Kind is EConflict.
 	Conflict *ConflictInfo
 }

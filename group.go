@@ -2,6 +2,8 @@ package convdesk
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -193,31 +195,38 @@ func SameGroupName(a, b string) bool {
 // the IM), no control or invisible characters, no spaces but U+0020 and
 // U+3000 and none at either end, and not the same name (by GroupNameKey) as
 // one in existing. Names that already exist on the IM side may break the
-// stricter rules; they are shown as they are and kept byte for byte.
+// stricter rules; they are shown as they are and kept byte for byte. The
+// refusal carries its reason, with the name's length or the character at
+// fault among its facts.
 func ValidateNewGroupName(name string, existing []string) error {
+	refuse := func(code int, reason Reason, facts map[string]string, format string, args ...any) error {
+		return &Error{Kind: EInvalid, Code: code, Reason: reason, Facts: facts, Message: fmt.Sprintf(format, args...)}
+	}
 	problem, r := CheckGroupName(name)
+	char := map[string]string{"char": fmt.Sprintf("%U", r)}
 	switch problem {
 	case GroupNameEmpty:
-		return Errorf(EInvalid, CodeGroupNameTooLong, "The group name is empty. Give it 1 to %d bytes.", MaxGroupNameBytes)
+		return refuse(CodeGroupNameTooLong, ReasonEmptyName, nil, "The group name is empty. Give it 1 to %d bytes.", MaxGroupNameBytes)
 	case GroupNameNotUTF8:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name is not valid UTF-8 text.")
+		return refuse(CodeInvalidParameter, ReasonInvalidUTF8, nil, "The group name is not valid UTF-8 text.")
 	case GroupNameTooLong:
-		return Errorf(EInvalid, CodeGroupNameTooLong, "The group name is %d bytes long; the limit is %d bytes (a Chinese character takes 3).", len(name), MaxGroupNameBytes)
+		return refuse(CodeGroupNameTooLong, ReasonNameTooLong, map[string]string{"bytes": strconv.Itoa(len(name))},
+			"The group name is %d bytes long; the limit is %d bytes (a Chinese character takes 3).", len(name), MaxGroupNameBytes)
 	case GroupNameControl:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name contains a control character.")
+		return refuse(CodeInvalidParameter, ReasonControlCharacter, char, "The group name contains a control character.")
 	case GroupNameInvisible:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name contains an invisible character (%U); remove it.", r)
+		return refuse(CodeInvalidParameter, ReasonInvisibleCharacter, char, "The group name contains an invisible character (%U); remove it.", r)
 	case GroupNameOddSpace:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name contains an unusual space (%U); use an ordinary space.", r)
+		return refuse(CodeInvalidParameter, ReasonOddSpace, char, "The group name contains an unusual space (%U); use an ordinary space.", r)
 	case GroupNameBlank:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name is only spaces.")
+		return refuse(CodeInvalidParameter, ReasonBlankName, nil, "The group name is only spaces.")
 	case GroupNameEdgeSpace:
-		return Errorf(EInvalid, CodeInvalidParameter, "The group name starts or ends with a space.")
+		return refuse(CodeInvalidParameter, ReasonEdgeSpace, nil, "The group name starts or ends with a space.")
 	}
 	key := GroupNameKey(name)
 	for _, e := range existing {
 		if e == name || GroupNameKey(e) == key {
-			return Errorf(EInvalid, CodeInvalidParameter, "A group with this name already exists.")
+			return refuse(CodeInvalidParameter, ReasonDuplicateName, nil, "A group with this name already exists.")
 		}
 	}
 	return nil

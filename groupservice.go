@@ -156,7 +156,7 @@ type editPlan struct {
 	noop    bool
 	group   Group
 	results []OperationResult // per conversation, as planned
-	summary string
+	summary Summary
 	names   []string
 	before  []GroupState
 	after   []GroupState
@@ -218,7 +218,7 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 			return EditResult{}, err
 		}
 		if err := ValidateUserID(req.UserID); err != nil {
-			return EditResult{}, withReason(err, ReasonBadUserID)
+			return EditResult{}, err
 		}
 		unlock := s.locks.lock(req.UserID)
 		defer unlock()
@@ -243,7 +243,8 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 			if err := s.record(ctx, ev); err != nil {
 				return EditResult{}, Internal(fmt.Errorf("record attempt: %w", err))
 			}
-			return EditResult{Outcome: ev.Outcome, Group: p.group, Results: p.results, State: snap.State, EventID: ev.ID}, nil
+			sum, _ := SummaryOf(ev.Detail)
+			return EditResult{Outcome: ev.Outcome, Group: p.group, Results: p.results, State: snap.State, EventID: ev.ID, Summary: sum}, nil
 		}
 		if s.backend.Capabilities().CommitsWithAudit {
 			return s.writeAtomic(ctx, action, req, target, &snap, &p, start)
@@ -282,11 +283,19 @@ func (s *GroupService) newEditEvent(action Action, req EditRequest, target editT
 	ev.Results = results
 	ev.Outcome = OutcomeOf(results)
 	ev.ResultCode = firstFailure(results)
-	ev.Message = p.summary
-	if n := failures(results); n > 0 {
-		ev.Message += fmt.Sprintf("; %s failed", PluralNoun(n, "conversation"))
-	}
+	p.summarise(ev, results, "")
 	return ev
+}
+
+// summarise records what the plan did, given results, in ev: the summary's
+// codes and values in detail, its English sentence (after prefix) as the
+// message.
+func (p *editPlan) summarise(ev *AuditEvent, results []OperationResult, prefix string) Summary {
+	sum := p.summary
+	sum.Failed = failures(results)
+	ev.Message = prefix + sum.English()
+	ev.Detail = withSummary(ev.Detail, sum)
+	return sum
 }
 
 // writeAtomic hands the write and its event to a backend that commits both
@@ -296,7 +305,7 @@ func (s *GroupService) writeAtomic(ctx context.Context, action Action, req EditR
 	ev.Time = s.now()
 	ev.Duration = ev.Time.Sub(start)
 	w := Write{UserID: req.UserID, State: snap.State, Event: ev,
-		Change: ChangeInfo{At: ev.Time, By: req.Actor.Name, Action: action, Summary: p.summary}}
+		Change: ChangeInfo{At: ev.Time, By: req.Actor.Name, Action: action, Summary: p.summary.English()}}
 	wr, err := s.execute(ctx, w, p)
 	if errors.Is(err, ErrStateChanged) {
 		// Changed between our read and the write: the caller sees the
@@ -311,7 +320,8 @@ func (s *GroupService) writeAtomic(ctx context.Context, action Action, req EditR
 		return EditResult{}, err
 	}
 	results, group, _ := p.merge(wr)
-	return EditResult{Changed: true, Outcome: ev.Outcome, Group: group, Results: results, State: wr.State, EventID: ev.ID}, nil
+	sum, _ := SummaryOf(ev.Detail)
+	return EditResult{Changed: true, Outcome: ev.Outcome, Group: group, Results: results, State: wr.State, EventID: ev.ID, Summary: sum}, nil
 }
 
 // writeRemote records an attempt before calling a backend that cannot
@@ -321,13 +331,13 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 	attempt := s.newEditEvent(action, req, target, p, nil)
 	attempt.Outcome = OutcomePending
 	attempt.ResultCode = 0
-	attempt.Message = "attempt: " + p.summary
+	p.summarise(attempt, nil, "attempt: ")
 	if err := s.record(ctx, attempt); err != nil {
 		// Without the attempt on record, nothing may be sent.
 		return EditResult{}, Internal(fmt.Errorf("record attempt: %w", err))
 	}
 	w := Write{UserID: req.UserID, State: snap.State, Event: nil,
-		Change: ChangeInfo{At: s.now(), By: req.Actor.Name, Action: action, Summary: p.summary}}
+		Change: ChangeInfo{At: s.now(), By: req.Actor.Name, Action: action, Summary: p.summary.English()}}
 	wr, err := s.execute(ctx, w, p)
 	outcome := s.newEditEvent(action, req, target, p, nil)
 	outcome.Detail = withDetail(outcome.Detail, "attempt", strconv.FormatInt(attempt.ID, 10))
@@ -343,7 +353,7 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 			outcome.Outcome = OutcomeUnknown
 			outcome.ResultCode = CodeTimeout
 			outcome.After = nil
-			outcome.Message = "outcome unknown: the answer was lost and the board could not be re-read; " + p.summary
+			p.summarise(outcome, nil, "outcome unknown: the answer was lost and the board could not be re-read; ")
 			outcome.Duration = s.now().Sub(start)
 			if rerr := s.record(ctx, outcome); rerr != nil {
 				s.logger.Error("recording an unknown outcome failed", "attempt", attempt.ID, "err", rerr)
@@ -355,21 +365,17 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 		outcome.Detail = withDetail(outcome.Detail, "learnt_by", "reread")
 	default:
 		// A definite refusal: nothing changed.
-		code := CodeOf(err)
+		code, reason := CodeOf(err), backendReason(err)
 		results = make([]OperationResult, len(p.results))
 		for i, r := range p.results {
 			results[i] = r
 			if r.OK() && r.Info == "" {
-				results[i] = OperationResult{ConversationID: r.ConversationID, Code: code, Info: MessageOf(err)}
+				results[i] = OperationResult{ConversationID: r.ConversationID, Code: code, Info: MessageOf(err), Reason: reason}
 			}
 		}
 		err = asDomainError(err)
 		outcome.Fail(err)
-		reason := ReasonOf(err)
-		if reason == "" {
-			reason = ReasonBackend
-		}
-		outcome.Detail = withDetail(outcome.Detail, "reason", string(reason))
+		outcome.Detail = withDetail(outcome.Detail, "reason", string(backendReason(err)))
 		outcome.Results = results
 		outcome.After = nil
 		outcome.Duration = s.now().Sub(start)
@@ -393,21 +399,21 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 	if outcome.Outcome == OutcomeFailed {
 		outcome.After = nil
 	}
+	prefix := ""
 	if !applied {
 		// A rename or delete the re-read shows did not happen.
 		outcome.Outcome, outcome.ResultCode = OutcomeFailed, CodeTimeout
 		outcome.After = nil
-		outcome.Message = "not done (learnt by re-reading after the answer was lost): " + p.summary
+		outcome.Detail = withDetail(outcome.Detail, "reason", string(ReasonNotApplied))
+		prefix = "not done (learnt by re-reading after the answer was lost): "
 	}
-	if n := failures(results); n > 0 {
-		outcome.Message += fmt.Sprintf("; %s failed", PluralNoun(n, "conversation"))
-	}
+	sum := p.summarise(outcome, results, prefix)
 	outcome.Duration = s.now().Sub(start)
 	if err := s.record(ctx, outcome); err != nil {
 		s.logger.Error("recording an outcome failed", "attempt", attempt.ID, "err", err)
 	}
 	return EditResult{Changed: outcome.Outcome != OutcomeFailed, Outcome: outcome.Outcome, Group: group,
-		Results: results, State: wr.State, EventID: outcome.ID}, nil
+		Results: results, State: wr.State, EventID: outcome.ID, Summary: sum}, nil
 }
 
 // execute performs the plan's write.
@@ -454,10 +460,10 @@ func (s *GroupService) execute(ctx context.Context, w Write, p *editPlan) (Write
 		r, err := s.backend.ChangeMembers(ctx, w, []MemberStep{remove})
 		if err != nil && !IsOutcomeUnknown(err) {
 			// The add happened: the remove's refusal is a per-step result.
-			code := CodeOf(err)
+			code, reason := CodeOf(err), backendReason(err)
 			res := make([]OperationResult, len(keep))
 			for i, id := range keep {
-				res[i] = OperationResult{ConversationID: id, Code: code, Info: MessageOf(err)}
+				res[i] = OperationResult{ConversationID: id, Code: code, Info: MessageOf(err), Reason: reason}
 			}
 			wr.Steps[1] = res
 			return wr, nil
@@ -469,6 +475,14 @@ func (s *GroupService) execute(ctx context.Context, w Write, p *editPlan) (Write
 		wr.State = r.State
 	}
 	return wr, nil
+}
+
+// backendReason is the reason of a backend's refusal: its own, or "backend".
+func backendReason(err error) Reason {
+	if r := ReasonOf(err); r != "" {
+		return r
+	}
+	return ReasonBackend
 }
 
 // recorded wraps the error of a remote edit whose outcome event is already

@@ -2,9 +2,7 @@ package convdesk
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 )
 
 // noGroup is the zero GroupID: "in no group" as a move's source or target.
@@ -16,7 +14,7 @@ func (s *GroupService) CreateGroup(ctx context.Context, req CreateGroup) (EditRe
 	ids := DedupeIDs(req.Conversations)
 	target := editTarget{names: []string{req.Name}, convs: ids}
 	return s.edit(ctx, ActionGroupCreate, req.EditRequest, target, ids, func(snap *Snapshot, p *editPlan) error {
-		if err := validateNewName(req.Name, groupNames(snap.Groups)); err != nil {
+		if err := ValidateNewGroupName(req.Name, groupNames(snap.Groups)); err != nil {
 			return err
 		}
 		if err := validateConversations(ids, true); err != nil {
@@ -32,9 +30,9 @@ func (s *GroupService) CreateGroup(ctx context.Context, req CreateGroup) (EditRe
 		for _, id := range ids {
 			switch {
 			case !snap.Known[id]:
-				p.results = append(p.results, resultFailed(id, CodeConversationNotFound, InfoNotInList))
+				p.results = append(p.results, resultFailed(id, CodeInvalidParameter, ReasonNotInList, InfoNotInList))
 			case len(snap.In[id]) == 0 && grouped >= MaxGroupedConversations:
-				p.results = append(p.results, resultFailed(id, CodeGroupedLimit, InfoGroupedLimit))
+				p.results = append(p.results, resultFailed(id, CodeGroupedLimit, ReasonGroupedLimit, InfoGroupedLimit))
 			default:
 				if len(snap.In[id]) == 0 {
 					grouped++
@@ -50,7 +48,7 @@ func (s *GroupService) CreateGroup(ctx context.Context, req CreateGroup) (EditRe
 		p.names = []string{req.Name}
 		p.group = Group{Name: req.Name, Count: len(members)}
 		p.create = &createWrite{name: req.Name, ids: members}
-		p.summary = fmt.Sprintf("created %q with %s", req.Name, PluralNoun(len(members), "conversation"))
+		p.summary = Summary{Code: SummaryCreated, Name: req.Name, Count: len(members)}
 		p.before = []GroupState{{Name: req.Name, Exists: false}}
 		p.after = []GroupState{{Name: req.Name, Conversations: members, Exists: true}}
 		return nil
@@ -77,14 +75,14 @@ func (s *GroupService) RenameGroup(ctx context.Context, req RenameGroup) (EditRe
 				others = append(others, o.Name)
 			}
 		}
-		if err := validateNewName(req.NewName, others); err != nil {
+		if err := ValidateNewGroupName(req.NewName, others); err != nil {
 			return err
 		}
 		renamed := g
 		renamed.Name = req.NewName
 		p.group = renamed
 		p.rename = &renameWrite{group: g, newName: req.NewName}
-		p.summary = fmt.Sprintf("renamed %q to %q", g.Name, req.NewName)
+		p.summary = Summary{Code: SummaryRenamed, FromName: g.Name, ToName: req.NewName}
 		p.before = []GroupState{{ID: g.ID, Name: g.Name, Exists: true}}
 		p.after = []GroupState{{ID: g.ID, Name: req.NewName, Exists: true}}
 		return nil
@@ -104,7 +102,7 @@ func (s *GroupService) DeleteGroup(ctx context.Context, req DeleteGroup) (EditRe
 		p.names = []string{g.Name}
 		p.group = g
 		p.delete = &g
-		p.summary = fmt.Sprintf("deleted %q, which held %s", g.Name, PluralNoun(g.Count, "conversation"))
+		p.summary = Summary{Code: SummaryDeleted, Name: g.Name, Count: g.Count}
 		p.before = []GroupState{{ID: g.ID, Name: g.Name, Conversations: snap.Members, Exists: true}}
 		p.after = []GroupState{{ID: g.ID, Name: g.Name, Exists: false}}
 		return nil
@@ -162,13 +160,13 @@ func (s *GroupService) changeMembership(ctx context.Context, action Action, req 
 		for _, id := range ids {
 			switch {
 			case !snap.Known[id]:
-				p.results = append(p.results, resultFailed(id, CodeConversationNotFound, InfoNotInList))
+				p.results = append(p.results, resultFailed(id, CodeInvalidParameter, ReasonNotInList, InfoNotInList))
 			case adding && snap.has(id, g.ID):
 				p.results = append(p.results, resultOK(id, InfoAlreadyInGroup))
 			case !adding && !snap.has(id, g.ID):
 				p.results = append(p.results, resultOK(id, InfoNotInGroup))
 			case adding && len(snap.In[id]) == 0 && grouped >= MaxGroupedConversations:
-				p.results = append(p.results, resultFailed(id, CodeGroupedLimit, InfoGroupedLimit))
+				p.results = append(p.results, resultFailed(id, CodeGroupedLimit, ReasonGroupedLimit, InfoGroupedLimit))
 			default:
 				if adding && len(snap.In[id]) == 0 {
 					grouped++
@@ -182,10 +180,10 @@ func (s *GroupService) changeMembership(ctx context.Context, action Action, req 
 		n := len(send)
 		if adding {
 			p.group.Count += n
-			p.summary = fmt.Sprintf("added %s to %q", PluralNoun(n, "conversation"), g.Name)
+			p.summary = Summary{Code: SummaryAdded, Count: n, ToName: g.Name}
 		} else {
 			p.group.Count -= n
-			p.summary = fmt.Sprintf("removed %s from %q", PluralNoun(n, "conversation"), g.Name)
+			p.summary = Summary{Code: SummaryRemoved, Count: n, FromName: g.Name}
 		}
 		p.steps = []MemberStep{{Group: g, Add: adding, Conversations: send}}
 		p.before = []GroupState{{ID: g.ID, Name: g.Name, Conversations: before, Exists: true}}
@@ -256,7 +254,7 @@ func (s *GroupService) MoveConversations(ctx context.Context, req MoveConversati
 		p.results = make([]OperationResult, 0, len(ids))
 		for _, id := range ids {
 			if !snap.Known[id] {
-				p.results = append(p.results, resultFailed(id, CodeConversationNotFound, InfoNotInList))
+				p.results = append(p.results, resultFailed(id, CodeInvalidParameter, ReasonNotInList, InfoNotInList))
 				continue
 			}
 			if from.ID != noGroup && !inFrom(id) {
@@ -267,14 +265,14 @@ func (s *GroupService) MoveConversations(ctx context.Context, req MoveConversati
 				case inTo(id):
 					p.results = append(p.results, resultOK(id, InfoAlreadyInTarget))
 				default:
-					p.results = append(p.results, resultFailed(id, CodeInvalidParameter, InfoNotInSource))
+					p.results = append(p.results, resultFailed(id, CodeInvalidParameter, ReasonNotInSource, InfoNotInSource))
 				}
 				continue
 			}
 			moved := false
 			if !inTo(id) {
 				if len(snap.In[id]) == 0 && grouped >= MaxGroupedConversations {
-					p.results = append(p.results, resultFailed(id, CodeGroupedLimit, InfoGroupedLimit))
+					p.results = append(p.results, resultFailed(id, CodeGroupedLimit, ReasonGroupedLimit, InfoGroupedLimit))
 					continue
 				}
 				if len(snap.In[id]) == 0 {
@@ -320,7 +318,16 @@ func (s *GroupService) MoveConversations(ctx context.Context, req MoveConversati
 			p.group.Count -= len(remove)
 		}
 		p.before, p.after = before, after
-		p.summary = fmt.Sprintf("moved %s from %s to %s", PluralNoun(n, "conversation"), placeName(from), placeName(to))
+		// Out of "in no group" is an add, into it a remove: the toast
+		// says so, and the record must use the same words.
+		switch {
+		case from.ID == noGroup:
+			p.summary = Summary{Code: SummaryAdded, Count: n, ToName: to.Name}
+		case to.ID == noGroup:
+			p.summary = Summary{Code: SummaryRemoved, Count: n, FromName: from.Name}
+		default:
+			p.summary = Summary{Code: SummaryMoved, Count: n, FromName: from.Name, ToName: to.Name}
+		}
 		return nil
 	})
 }
@@ -330,16 +337,16 @@ func (s *GroupService) MoveConversations(ctx context.Context, req MoveConversati
 func (p *editPlan) merge(wr WriteResult) ([]OperationResult, Group, bool) {
 	group := p.group
 	results := append([]OperationResult(nil), p.results...)
-	override := func(step []OperationResult, info string) {
+	override := func(step []OperationResult, reason Reason, info string) {
 		for _, r := range step {
 			if r.OK() {
 				continue
 			}
 			for i := range results {
 				if results[i].ConversationID == r.ConversationID && results[i].OK() {
-					results[i] = OperationResult{ConversationID: r.ConversationID, Code: r.Code, Info: r.Info}
-					if info != "" {
-						results[i].Info = info
+					results[i] = OperationResult{ConversationID: r.ConversationID, Code: r.Code, Info: r.Info, Reason: r.Reason}
+					if reason != "" {
+						results[i].Reason, results[i].Info = reason, info
 					}
 				}
 			}
@@ -351,17 +358,17 @@ func (p *editPlan) merge(wr WriteResult) ([]OperationResult, Group, bool) {
 			group.ID = wr.Group.ID
 		}
 		if len(wr.Steps) > 0 {
-			override(wr.Steps[0], "")
+			override(wr.Steps[0], "", "")
 			group.Count = len(p.create.ids) - failures(wr.Steps[0])
 		}
 	case p.rename != nil, p.delete != nil:
 	case p.move && len(wr.Steps) == 2:
-		override(wr.Steps[0], "")
-		override(wr.Steps[1], InfoInBothGroups)
+		override(wr.Steps[0], "", "")
+		override(wr.Steps[1], ReasonInBothGroups, InfoInBothGroups)
 		group.Count = p.group.Count - failures(wr.Steps[0])
 	default:
 		for _, st := range wr.Steps {
-			override(st, "")
+			override(st, "", "")
 			group.Count -= signedFailures(p, st)
 		}
 	}
@@ -390,7 +397,7 @@ func signedFailures(p *editPlan, st []OperationResult) int {
 // did, and reports the results as if the backend had answered.
 func (p *editPlan) observe(fresh *Snapshot) ([]OperationResult, Group, bool) {
 	lost := func(id ConversationID) OperationResult {
-		return OperationResult{ConversationID: id, Code: CodeTimeout, Info: "not done (learnt by re-reading after the answer was lost)"}
+		return OperationResult{ConversationID: id, Code: CodeTimeout, Reason: ReasonNotApplied, Info: "not done (learnt by re-reading after the answer was lost)"}
 	}
 	switch {
 	case p.create != nil:
@@ -445,7 +452,7 @@ func (p *editPlan) observe(fresh *Snapshot) ([]OperationResult, Group, bool) {
 					results[i] = lost(id)
 				case !st.Add && fresh.has(id, removeFrom):
 					if p.move && addTo != noGroup && fresh.has(id, addTo) {
-						results[i] = OperationResult{ConversationID: id, Code: CodeTimeout, Info: InfoInBothGroups}
+						results[i] = OperationResult{ConversationID: id, Code: CodeTimeout, Reason: ReasonInBothGroups, Info: InfoInBothGroups}
 					} else {
 						results[i] = lost(id)
 					}
@@ -540,51 +547,17 @@ func validateConversations(ids []ConversationID, creating bool) error {
 	}
 	for _, id := range ids {
 		if _, err := ParseConversationID(string(id)); err != nil {
-			return withReason(err, ReasonBadConversationID)
+			return err
 		}
 	}
 	return nil
-}
-
-// nameReasons says why CheckGroupName refuses a name. An unusual space is
-// refused as invisible (it cannot be told from an ordinary one), a name of
-// spaces only as empty.
-var nameReasons = map[GroupNameProblem]Reason{
-	GroupNameEmpty: ReasonEmptyName, GroupNameNotUTF8: ReasonInvalidUTF8, GroupNameTooLong: ReasonNameTooLong,
-	GroupNameControl: ReasonControlCharacter, GroupNameInvisible: ReasonInvisibleCharacter,
-	GroupNameOddSpace: ReasonInvisibleCharacter, GroupNameBlank: ReasonEmptyName, GroupNameEdgeSpace: ReasonEdgeSpace,
-}
-
-// validateNewName is ValidateNewGroupName with the refusal's reason, so the
-// audit records why (detail.reason) and handlers need not re-derive it.
-func validateNewName(name string, existing []string) error {
-	err := ValidateNewGroupName(name, existing)
-	if err == nil {
-		return nil
-	}
-	problem, _ := CheckGroupName(name)
-	if r, ok := nameReasons[problem]; ok {
-		return withReason(err, r)
-	}
-	return withReason(err, ReasonDuplicateName)
-}
-
-// withReason gives a domain error that has no reason the reason r.
-func withReason(err error, r Reason) error {
-	var e *Error
-	if errors.As(err, &e) && e.Reason == "" {
-		c := *e
-		c.Reason = r
-		return &c
-	}
-	return err
 }
 
 // bothGroups reports whether a move left a conversation in both groups: its
 // add happened though its result failed.
 func bothGroups(results []OperationResult) bool {
 	for _, r := range results {
-		if r.Info == InfoInBothGroups {
+		if r.Reason == ReasonInBothGroups {
 			return true
 		}
 	}
@@ -612,7 +585,7 @@ func (p *editPlan) afterFor(results []OperationResult, created GroupID) []GroupS
 	applied := func(ids []ConversationID, add bool) []ConversationID {
 		var out []ConversationID
 		for _, id := range ids {
-			if r := res[id]; r.OK() || add && r.Info == InfoInBothGroups {
+			if r := res[id]; r.OK() || add && r.Reason == ReasonInBothGroups {
 				out = append(out, id)
 			}
 		}
@@ -639,18 +612,10 @@ func (p *editPlan) afterFor(results []OperationResult, created GroupID) []GroupS
 	return after
 }
 
-// placeName names a move's source or target in a summary.
-func placeName(g Group) string {
-	if g.ID == noGroup {
-		return "no group"
-	}
-	return strconv.Quote(g.Name)
-}
-
 func resultOK(id ConversationID, info string) OperationResult {
 	return OperationResult{ConversationID: id, Code: CodeOK, Info: info}
 }
 
-func resultFailed(id ConversationID, code int, info string) OperationResult {
-	return OperationResult{ConversationID: id, Code: code, Info: info}
+func resultFailed(id ConversationID, code int, reason Reason, info string) OperationResult {
+	return OperationResult{ConversationID: id, Code: code, Info: info, Reason: reason}
 }

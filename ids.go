@@ -1,6 +1,7 @@
 package convdesk
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -44,47 +45,23 @@ type ConversationID string
 
 // ParseConversationID validates s and returns it as a ConversationID.
 func ParseConversationID(s string) (ConversationID, error) {
+	bad := func(why string) error {
+		return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonBadConversationID,
+			Message: fmt.Sprintf("%q is not a valid conversation ID: %s", BoundText(s, maxEchoedBytes), why)}
+	}
 	switch {
 	case strings.HasPrefix(s, c2cPrefix):
-		if err := ValidateUserID(s[len(c2cPrefix):]); err != nil {
-			return "", Errorf(EInvalid, CodeInvalidParameter, "%q is not a valid conversation ID: the user ID after c2c_ is invalid", truncateForMessage(s))
+		if ValidateUserID(s[len(c2cPrefix):]) != nil {
+			return "", bad("the user ID after c2c_ is invalid")
 		}
 	case strings.HasPrefix(s, groupPrefix):
-		if err := validateGroupChatID(s[len(groupPrefix):]); err != nil {
-			return "", Errorf(EInvalid, CodeInvalidParameter, "%q is not a valid conversation ID: the group ID after group_ is invalid", truncateForMessage(s))
+		if !validGroupChatID(s[len(groupPrefix):]) {
+			return "", bad("the group ID after group_ is invalid")
 		}
 	default:
-		return "", Errorf(EInvalid, CodeInvalidParameter, "%q is not a valid conversation ID: it must start with c2c_ or group_", truncateForMessage(s))
+		return "", bad("it must start with c2c_ or group_")
 	}
 	return ConversationID(s), nil
-}
-
-// ParseConversationIDs parses every ID in ss, failing on the first invalid one.
-// Duplicates are dropped, keeping the first occurrence's position.
-func ParseConversationIDs(ss []string) ([]ConversationID, error) {
-	out := make([]ConversationID, 0, len(ss))
-	seen := make(map[ConversationID]bool, len(ss))
-	for _, s := range ss {
-		id, err := ParseConversationID(s)
-		if err != nil {
-			return nil, err
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-// C2CConversationID returns the conversation ID of a one-to-one chat with userID.
-func C2CConversationID(userID string) (ConversationID, error) {
-	return ParseConversationID(c2cPrefix + userID)
-}
-
-// GroupConversationID returns the conversation ID of the group chat groupID.
-func GroupConversationID(groupID string) (ConversationID, error) {
-	return ParseConversationID(groupPrefix + groupID)
 }
 
 // Type returns the conversation's type.
@@ -109,55 +86,49 @@ func (c ConversationID) PeerID() string {
 	return ""
 }
 
-// ValidateUserID checks an IM user ID: 1–32 bytes of letters, digits and the
-// characters IM accounts commonly use (_ - . @).
+// ValidateUserID checks an end user's ID by the console's own rule: 1 to
+// MaxUserIDBytes bytes of printable ASCII (0x20–0x7e, space included).
+// Tencent documents only the length (at most 32 bytes); this rule admits
+// every ID made of letters, digits and punctuation, and keeps control
+// characters and non-ASCII text out of addresses, logs and the trail. A valid
+// ID no user has is not refused here: the backend answers "no such user".
 func ValidateUserID(id string) error {
+	bad := func(msg string) error {
+		return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonBadUserID, Message: msg}
+	}
 	if id == "" {
-		return Errorf(EInvalid, CodeInvalidParameter, "the user ID is empty")
+		return bad("The user ID is empty.")
 	}
 	if len(id) > MaxUserIDBytes {
-		return Errorf(EInvalid, CodeInvalidParameter, "a user ID has at most %d bytes", MaxUserIDBytes)
+		return bad(fmt.Sprintf("A user ID has at most %d bytes.", MaxUserIDBytes))
 	}
-	for _, r := range id {
-		if !isIDRune(r) || r == '#' {
-			return Errorf(EInvalid, CodeInvalidParameter, "a user ID may contain only letters, digits and _ - . @")
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return bad("A user ID may contain only printable ASCII characters: letters, digits, punctuation and spaces.")
 		}
 	}
 	return nil
 }
 
-// validateGroupChatID checks an IM group ID: 1–48 bytes; automatic IDs look like
+// validGroupChatID checks an IM group ID: 1–48 bytes; automatic IDs look like
 // "@TGS#2ABCDEF", custom ones use letters, digits and _ - . @ #.
-func validateGroupChatID(id string) error {
+func validGroupChatID(id string) bool {
 	if id == "" || len(id) > MaxGroupIDBytes {
-		return Errorf(EInvalid, CodeInvalidParameter, "a group ID has 1 to %d bytes", MaxGroupIDBytes)
+		return false
 	}
 	for _, r := range id {
-		if !isIDRune(r) {
-			return Errorf(EInvalid, CodeInvalidParameter, "a group ID may contain only letters, digits and _ - . @ #")
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '_', r == '-', r == '.', r == '@', r == '#':
+		default:
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
-func isIDRune(r rune) bool {
-	switch {
-	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		return true
-	case r == '_', r == '-', r == '.', r == '@', r == '#':
-		return true
-	}
-	return false
-}
-
-// truncateForMessage keeps error messages short when echoing hostile input.
-func truncateForMessage(s string) string {
-	const max = 64
-	if t := TruncateUTF8(s, max); len(t) < len(strings.ToValidUTF8(s, "\uFFFD")) {
-		return t + "…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
+// maxEchoedBytes bounds hostile input quoted back in an error message.
+const maxEchoedBytes = 64
 
 // TruncateUTF8 returns s as valid UTF-8 (invalid bytes replaced by U+FFFD),
 // cut to at most max bytes at a character boundary: for text from outside

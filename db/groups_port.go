@@ -69,7 +69,7 @@ func (g *Groups) LastMessage(ctx context.Context, userID string, id convdesk.Con
 	err = tx.GetContext(ctx, &r, `SELECT `+listColumns+`, c.last_message FROM conversations c
 		WHERE c.user_id = ? AND c.conv_id = ?`, userID, string(id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return convdesk.Conversation{}, &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeConversationNotFound,
+		return convdesk.Conversation{}, &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeInvalidParameter,
 			Reason: convdesk.ReasonNotInList, Message: "The conversation is not in this user's conversation list (any more)."}
 	}
 	if err != nil {

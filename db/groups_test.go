@@ -295,7 +295,14 @@ func TestGetUser(t *testing.T) {
 			t.Fatalf("message = %q, want %q", got, want)
 		}
 	})
-	for _, id := range []string{"", "a b", strings.Repeat("x", 33), "\xff", "u1'; DROP TABLE im_users;--"} {
+	// Any printable ASCII is a valid ID: one no user has is not found.
+	for _, id := range []string{"a b", "u1'; DROP TABLE im_users;--", "../etc", "100%"} {
+		t.Run("ErrNotFoundOddID", func(t *testing.T) {
+			_, err := f.d.GetUser(f.ctx, id)
+			checkErr(t, err, convdesk.ENotFound, convdesk.CodeUserNotFound)
+		})
+	}
+	for _, id := range []string{"", "a\tb", strings.Repeat("x", 33), "\xff", "产品"} {
 		t.Run("ErrInvalidID", func(t *testing.T) {
 			_, err := f.d.GetUser(f.ctx, id)
 			checkErr(t, err, convdesk.EInvalid, convdesk.CodeInvalidParameter)
@@ -445,7 +452,7 @@ func TestLoadBoard(t *testing.T) {
 		checkErr(t, err, convdesk.ENotFound, convdesk.CodeUserNotFound)
 	})
 	t.Run("ErrInvalidID", func(t *testing.T) {
-		_, err := f.d.LoadBoard(f.ctx, "../etc")
+		_, err := f.d.LoadBoard(f.ctx, "a\nb")
 		checkErr(t, err, convdesk.EInvalid, convdesk.CodeInvalidParameter)
 	})
 }
@@ -491,11 +498,11 @@ func TestCreateGroup(t *testing.T) {
 			return convIDs("chat_42")
 		}, wantKind: convdesk.EInvalid, wantCode: convdesk.CodeInvalidParameter},
 		{name: "ErrUserNotFound", user: "ghost", groupName: "X", convs: firstConvs(1), wantKind: convdesk.ENotFound, wantCode: convdesk.CodeUserNotFound},
-		{name: "ErrInvalidUserID", user: "bad id", groupName: "X", convs: firstConvs(1), wantKind: convdesk.EInvalid, wantCode: convdesk.CodeInvalidParameter},
+		{name: "ErrInvalidUserID", user: "bad\tid", groupName: "X", convs: firstConvs(1), wantKind: convdesk.EInvalid, wantCode: convdesk.CodeInvalidParameter},
 		{name: "ErrTicketTooLong", groupName: "X", convs: firstConvs(1), ticket: strings.Repeat("t", 201), wantKind: convdesk.EInvalid, wantCode: convdesk.CodeInvalidParameter},
 		{name: "ErrNoConversationKnown", groupName: "X", convs: func([]convdesk.ConversationID) []convdesk.ConversationID {
 			return convIDs("c2c_stranger", "group_nowhere")
-		}, wantKind: convdesk.EInvalid, wantCode: convdesk.CodeConversationNotFound},
+		}, wantKind: convdesk.EInvalid, wantCode: convdesk.CodeInvalidParameter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -560,7 +567,7 @@ func TestCreateGroup(t *testing.T) {
 		}
 		want := []convdesk.OperationResult{
 			{ConversationID: c[0]},
-			{ConversationID: "c2c_stranger", Code: convdesk.CodeConversationNotFound, Info: "not in this user's conversation list"},
+			{ConversationID: "c2c_stranger", Code: convdesk.CodeInvalidParameter, Info: "not in this user's conversation list", Reason: convdesk.ReasonNotInList},
 			{ConversationID: c[2]},
 		}
 		if !reflect.DeepEqual(res.Results, want) {
@@ -570,7 +577,7 @@ func TestCreateGroup(t *testing.T) {
 			t.Fatalf("result = %+v", res)
 		}
 		ev := f.lastEvent()
-		if ev.Outcome != convdesk.OutcomePartial || ev.ResultCode != convdesk.CodeConversationNotFound || !reflect.DeepEqual(ev.Results, want) {
+		if ev.Outcome != convdesk.OutcomePartial || ev.ResultCode != convdesk.CodeInvalidParameter || !reflect.DeepEqual(ev.Results, want) {
 			t.Fatalf("event = %+v", ev)
 		}
 	})
@@ -578,12 +585,12 @@ func TestCreateGroup(t *testing.T) {
 		f := newGroupFixture(t)
 		f.user("u1", "", 1)
 		res, err := f.svc().CreateGroup(f.ctx, convdesk.CreateGroup{EditRequest: editReq(agentAlice, "u1", 1), Name: "X", Conversations: convIDs("c2c_stranger")})
-		checkErr(t, err, convdesk.EInvalid, convdesk.CodeConversationNotFound)
+		checkErr(t, err, convdesk.EInvalid, convdesk.CodeInvalidParameter)
 		if res.Outcome != convdesk.OutcomeFailed || len(res.Results) != 1 {
 			t.Fatalf("result = %+v", res)
 		}
 		ev := f.lastEvent()
-		if len(ev.Results) != 1 || ev.Results[0].Code != convdesk.CodeConversationNotFound || !reflect.DeepEqual(ev.GroupNames, []string{"X"}) {
+		if len(ev.Results) != 1 || ev.Results[0].Code != convdesk.CodeInvalidParameter || !reflect.DeepEqual(ev.GroupNames, []string{"X"}) {
 			t.Fatalf("event = %+v", ev)
 		}
 	})
@@ -785,7 +792,7 @@ func TestAddConversations(t *testing.T) {
 		want := []convdesk.OperationResult{
 			{ConversationID: c[0], Info: "already in the group"},
 			{ConversationID: c[1]},
-			{ConversationID: "c2c_stranger", Code: convdesk.CodeConversationNotFound, Info: "not in this user's conversation list"},
+			{ConversationID: "c2c_stranger", Code: convdesk.CodeInvalidParameter, Info: "not in this user's conversation list", Reason: convdesk.ReasonNotInList},
 			{ConversationID: c[2]},
 		}
 		if !reflect.DeepEqual(res.Results, want) {
@@ -798,7 +805,7 @@ func TestAddConversations(t *testing.T) {
 			t.Fatalf("members = %v", got)
 		}
 		ev := f.lastEvent()
-		if ev.Outcome != convdesk.OutcomePartial || ev.ResultCode != convdesk.CodeConversationNotFound ||
+		if ev.Outcome != convdesk.OutcomePartial || ev.ResultCode != convdesk.CodeInvalidParameter ||
 			ev.Message != `added 2 conversations to "A"; 1 conversation failed` {
 			t.Fatalf("event = %+v", ev)
 		}
@@ -838,7 +845,7 @@ func TestAddConversations(t *testing.T) {
 			t.Fatalf("result = %+v", res)
 		}
 		ev := f.lastEvent()
-		if ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeConversationNotFound {
+		if ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeInvalidParameter {
 			t.Fatalf("event = %+v", ev)
 		}
 		if v := f.version("u1"); v != 1 {
@@ -891,7 +898,7 @@ func TestRemoveConversations(t *testing.T) {
 		want := []convdesk.OperationResult{
 			{ConversationID: c[0]},
 			{ConversationID: c[2], Info: "not in the group"},
-			{ConversationID: "group_gone", Code: convdesk.CodeConversationNotFound, Info: "not in this user's conversation list"},
+			{ConversationID: "group_gone", Code: convdesk.CodeInvalidParameter, Info: "not in this user's conversation list", Reason: convdesk.ReasonNotInList},
 		}
 		if !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("results = %+v", res.Results)
@@ -997,7 +1004,7 @@ func TestMoveConversations(t *testing.T) {
 		if got := f.groupsOf("u1", c[0]); !reflect.DeepEqual(got, []convdesk.GroupID{bd.x}) {
 			t.Fatalf("groups of c0 = %v, want only C", got)
 		}
-		if ev := f.lastEvent(); ev.Message != `moved 1 conversation from "产品体验" to no group` {
+		if ev := f.lastEvent(); ev.Message != `removed 1 conversation from "产品体验"` {
 			t.Fatalf("message = %q", ev.Message)
 		}
 	})
@@ -1027,8 +1034,8 @@ func TestMoveConversations(t *testing.T) {
 		want := []convdesk.OperationResult{
 			{ConversationID: c[0]},
 			{ConversationID: c[3], Info: "already in the target group"},
-			{ConversationID: c[4], Code: convdesk.CodeInvalidParameter, Info: "not in the source group"},
-			{ConversationID: "c2c_nobody", Code: convdesk.CodeConversationNotFound, Info: "not in this user's conversation list"},
+			{ConversationID: c[4], Code: convdesk.CodeInvalidParameter, Info: "not in the source group", Reason: convdesk.ReasonNotInSource},
+			{ConversationID: "c2c_nobody", Code: convdesk.CodeInvalidParameter, Info: "not in this user's conversation list", Reason: convdesk.ReasonNotInList},
 		}
 		if !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("results = %+v", res.Results)
@@ -1115,8 +1122,8 @@ func TestGroupedConversationsLimit(t *testing.T) {
 			{ConversationID: c[998]},
 			{ConversationID: c[0]}, // already grouped (in A): does not count again
 			{ConversationID: c[999]},
-			{ConversationID: c[1000], Code: convdesk.CodeGroupedLimit, Info: limit},
-			{ConversationID: c[1001], Code: convdesk.CodeGroupedLimit, Info: limit},
+			{ConversationID: c[1000], Code: convdesk.CodeGroupedLimit, Info: limit, Reason: convdesk.ReasonGroupedLimit},
+			{ConversationID: c[1001], Code: convdesk.CodeGroupedLimit, Info: limit, Reason: convdesk.ReasonGroupedLimit},
 		}
 		if !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("results = %+v", res.Results)
@@ -1351,7 +1358,8 @@ func TestEditAuditEvent(t *testing.T) {
 		Before:  []convdesk.GroupState{{ID: g.a, Name: "A", Exists: true}},
 		After:   []convdesk.GroupState{{ID: g.a, Name: "A", Conversations: g.c[2:4], Exists: true}},
 		Outcome: convdesk.OutcomeOK, Results: []convdesk.OperationResult{{ConversationID: g.c[2]}, {ConversationID: g.c[3]}},
-		Message: `added 2 conversations to "A"`, Duration: ev.Duration, PrevHash: ev.PrevHash, Hash: ev.Hash,
+		Message: `added 2 conversations to "A"`, Detail: map[string]string{"summary": "added", "count": "2", "to_name": "A"},
+		Duration: ev.Duration, PrevHash: ev.PrevHash, Hash: ev.Hash,
 	}
 	if !reflect.DeepEqual(ev, want) {
 		t.Fatalf("event = %+v\nwant    %+v", ev, want)
@@ -1669,7 +1677,7 @@ func TestRevealLastMessage(t *testing.T) {
 	}{
 		{"ErrViewerForbidden", viewerVera, "u1", c[0], convdesk.EForbidden, 0},
 		{"ErrAuditorForbidden", auditorAudrey, "u1", c[0], convdesk.EForbidden, 0},
-		{"ErrUnknownConversation", agentAlice, "u1", "c2c_nobody", convdesk.ENotFound, convdesk.CodeConversationNotFound},
+		{"ErrUnknownConversation", agentAlice, "u1", "c2c_nobody", convdesk.ENotFound, convdesk.CodeInvalidParameter},
 		{"ErrUnknownUser", agentAlice, "u2", c[0], convdesk.ENotFound, convdesk.CodeUserNotFound},
 		{"ErrMalformedConversation", agentAlice, "u1", "nope", convdesk.EInvalid, convdesk.CodeInvalidParameter},
 		{"ErrInvalidUser", agentAlice, "", c[0], convdesk.EInvalid, convdesk.CodeInvalidParameter},

@@ -210,6 +210,9 @@ type wantEvent struct {
 	code    int
 	results []convdesk.OperationResult // checked when not nil
 	message string                     // checked when not ""
+	// summary is checked when its code is set: the event's detail must
+	// hold it, as the pages render it in the reader's language.
+	summary convdesk.Summary
 }
 
 // checkEvent checks the final event of an edit made by actor a on the user.
@@ -240,6 +243,11 @@ func checkEvent(t *testing.T, ev convdesk.AuditEvent, a convdesk.Attribution, us
 	}
 	if want.results != nil && !reflect.DeepEqual(ev.Results, want.results) {
 		t.Fatalf("event results = %+v\nwant %+v", ev.Results, want.results)
+	}
+	if want.summary.Code != "" {
+		if got, ok := convdesk.SummaryOf(ev.Detail); !ok || got != want.summary {
+			t.Fatalf("event summary = %+v (detail %v), want %+v", got, ev.Detail, want.summary)
+		}
 	}
 	if want.message != "" && ev.Message != want.message {
 		t.Fatalf("event message = %q, want %q", ev.Message, want.message)
@@ -306,8 +314,14 @@ func ok(id convdesk.ConversationID, info string) convdesk.OperationResult {
 	return convdesk.OperationResult{ConversationID: id, Info: info}
 }
 
-func failed(id convdesk.ConversationID, code int, info string) convdesk.OperationResult {
-	return convdesk.OperationResult{ConversationID: id, Code: code, Info: info}
+func failed(id convdesk.ConversationID, code int, reason convdesk.Reason, info string) convdesk.OperationResult {
+	return convdesk.OperationResult{ConversationID: id, Code: code, Info: info, Reason: reason}
+}
+
+// notInList is the result for a conversation that is not in the user's
+// list: 50002, the IM's code for any bad parameter, told apart by its reason.
+func notInList(id convdesk.ConversationID) convdesk.OperationResult {
+	return failed(id, convdesk.CodeInvalidParameter, convdesk.ReasonNotInList, convdesk.InfoNotInList)
 }
 
 // conflictOf returns the conflict detail of err.

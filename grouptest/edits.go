@@ -129,8 +129,8 @@ func testCreate(t *testing.T, newEnv NewEnv) {
 		{name: "ErrTooManyConversations", group: "N", convs: tooMany(), want: refusal{convdesk.EInvalid, convdesk.CodeInvalidParameter, convdesk.ReasonTooManyConversations}},
 		{name: "ErrBadConversationID", group: "N", convs: []convdesk.ConversationID{"chat_42"}, want: refusal{convdesk.EInvalid, convdesk.CodeInvalidParameter, convdesk.ReasonBadConversationID}},
 		{name: "ErrNoneInList", group: "N", convs: []convdesk.ConversationID{"c2c_stranger"},
-			want:    refusal{convdesk.EInvalid, convdesk.CodeConversationNotFound, convdesk.ReasonNothingApplied},
-			results: []convdesk.OperationResult{failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)}},
+			want:    refusal{convdesk.EInvalid, convdesk.CodeInvalidParameter, convdesk.ReasonNothingApplied},
+			results: []convdesk.OperationResult{notInList("c2c_stranger")}},
 		{name: "ErrTooManyGroups", seed: func() Seed { return seedWithGroups(convdesk.MaxGroupsPerUser) }, group: "N", convs: convs(1),
 			want: refusal{convdesk.EInvalid, convdesk.CodeGroupLimit, convdesk.ReasonTooManyGroups}},
 	}
@@ -188,8 +188,8 @@ func testCreate(t *testing.T, newEnv NewEnv) {
 			results: []convdesk.OperationResult{ok(conv(0), "")}, outcome: convdesk.OutcomeOK},
 		{name: "PartialNotInList", group: "N", convs: []convdesk.ConversationID{conv(4), "c2c_stranger", conv(5)},
 			sent: []convdesk.ConversationID{conv(4), "c2c_stranger", conv(5)}, members: convs(4, 5),
-			results: []convdesk.OperationResult{ok(conv(4), ""), failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList), ok(conv(5), "")},
-			outcome: convdesk.OutcomePartial, code: convdesk.CodeConversationNotFound,
+			results: []convdesk.OperationResult{ok(conv(4), ""), notInList("c2c_stranger"), ok(conv(5), "")},
+			outcome: convdesk.OutcomePartial, code: convdesk.CodeInvalidParameter,
 			message: `created "N" with 2 conversations; 1 conversation failed`},
 		{name: "OK20thGroup", seed: func() Seed { return seedWithGroups(convdesk.MaxGroupsPerUser - 1) }, group: "N", convs: convs(1),
 			sent: convs(1), members: convs(1), results: []convdesk.OperationResult{ok(conv(1), "")}, outcome: convdesk.OutcomeOK},
@@ -363,7 +363,7 @@ func testMembershipRefusals(t *testing.T, newEnv NewEnv, action convdesk.Action,
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []convdesk.OperationResult{failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)}
+		want := []convdesk.OperationResult{notInList("c2c_stranger")}
 		if res.Changed || res.Outcome != convdesk.OutcomeFailed || res.EventID == 0 || !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("result = %+v, want failed with %+v and an event", res, want)
 		}
@@ -372,7 +372,7 @@ func testMembershipRefusals(t *testing.T, newEnv NewEnv, action convdesk.Action,
 			t.Fatalf("%d events, want 1", len(evs))
 		}
 		ev := evs[0]
-		if ev.Action != action || ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeConversationNotFound || !reflect.DeepEqual(ev.Results, want) {
+		if ev.Action != action || ev.Outcome != convdesk.OutcomeFailed || ev.ResultCode != convdesk.CodeInvalidParameter || !reflect.DeepEqual(ev.Results, want) {
 			t.Fatalf("event = %+v", ev)
 		}
 		if h.layout(userID) != before {
@@ -390,7 +390,7 @@ func testMembershipRefusals(t *testing.T, newEnv NewEnv, action convdesk.Action,
 				t.Fatalf("result = %+v, want failed", res)
 			}
 			if tt.want.reason == convdesk.ReasonNothingApplied {
-				want := []convdesk.OperationResult{failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)}
+				want := []convdesk.OperationResult{notInList("c2c_stranger")}
 				if !reflect.DeepEqual(res.Results, want) || !reflect.DeepEqual(ev.Results, want) {
 					t.Fatalf("results %+v, event results %+v, want %+v", res.Results, ev.Results, want)
 				}
@@ -413,7 +413,7 @@ func testAdd(t *testing.T, newEnv NewEnv) {
 		res, err := add(h, convdesk.ChangeMembership{EditRequest: h.req(alice, userID), Group: id,
 			Conversations: []convdesk.ConversationID{conv(0), conv(4), "c2c_stranger", conv(5), conv(4)}})
 		results := []convdesk.OperationResult{ok(conv(0), convdesk.InfoAlreadyInGroup), ok(conv(4), ""),
-			failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList), ok(conv(5), "")}
+			notInList("c2c_stranger"), ok(conv(5), "")}
 		checkResult(t, res, err, convdesk.OutcomePartial, results)
 		if res.Group.ID != id || res.Group.Count != 5 {
 			t.Fatalf("group = %+v, want A with 5", res.Group)
@@ -429,7 +429,7 @@ func testAdd(t *testing.T, newEnv NewEnv) {
 			convs:   []convdesk.ConversationID{conv(0), conv(4), "c2c_stranger", conv(5)},
 			before:  []convdesk.GroupState{{ID: id, Name: nameA, Conversations: convs(0), Exists: true}},
 			after:   []convdesk.GroupState{{ID: id, Name: nameA, Conversations: convs(0, 4, 5), Exists: true}},
-			outcome: convdesk.OutcomePartial, code: convdesk.CodeConversationNotFound, results: results,
+			outcome: convdesk.OutcomePartial, code: convdesk.CodeInvalidParameter, results: results,
 			message: `added 2 conversations to "产品体验"; 1 conversation failed`,
 		})
 	})
@@ -460,7 +460,7 @@ func testRemove(t *testing.T, newEnv NewEnv) {
 		res, err := remove(h, convdesk.ChangeMembership{EditRequest: h.req(alice, userID), Group: id,
 			Conversations: []convdesk.ConversationID{conv(0), conv(4), "group_gone"}})
 		results := []convdesk.OperationResult{ok(conv(0), ""), ok(conv(4), convdesk.InfoNotInGroup),
-			failed("group_gone", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)}
+			notInList("group_gone")}
 		checkResult(t, res, err, convdesk.OutcomePartial, results)
 		if res.Group.ID != id || res.Group.Count != 2 {
 			t.Fatalf("group = %+v, want A with 2", res.Group)
@@ -476,7 +476,7 @@ func testRemove(t *testing.T, newEnv NewEnv) {
 			convs:   []convdesk.ConversationID{conv(0), conv(4), "group_gone"},
 			before:  []convdesk.GroupState{{ID: id, Name: nameA, Conversations: convs(0), Exists: true}},
 			after:   []convdesk.GroupState{{ID: id, Name: nameA, Exists: true}},
-			outcome: convdesk.OutcomePartial, code: convdesk.CodeConversationNotFound, results: results,
+			outcome: convdesk.OutcomePartial, code: convdesk.CodeInvalidParameter, results: results,
 			message: `removed 1 conversation from "产品体验"; 1 conversation failed`,
 		})
 	})
@@ -513,6 +513,7 @@ func testMove(t *testing.T, newEnv NewEnv) {
 			before:  []convdesk.GroupState{{ID: a, Name: nameA, Conversations: convs(0, 1), Exists: true}, {ID: b, Name: nameB, Exists: true}},
 			after:   []convdesk.GroupState{{ID: a, Name: nameA, Exists: true}, {ID: b, Name: nameB, Conversations: convs(0, 1), Exists: true}},
 			outcome: convdesk.OutcomeOK, results: results, message: `moved 2 conversations from "产品体验" to "需求研发"`,
+			summary: convdesk.Summary{Code: convdesk.SummaryMoved, Count: 2, FromName: nameA, ToName: nameB},
 		})
 	})
 	t.Run("OKToNoGroupIsRemove", func(t *testing.T) {
@@ -528,9 +529,11 @@ func testMove(t *testing.T, newEnv NewEnv) {
 		}
 		checkEvent(t, h.finalEvent(t, since), alice, userID, wantEvent{
 			action: convdesk.ActionConversationMove, names: []string{nameA}, convs: convs(0),
-			before:  []convdesk.GroupState{{ID: a, Name: nameA, Conversations: convs(0), Exists: true}},
-			after:   []convdesk.GroupState{{ID: a, Name: nameA, Exists: true}},
-			outcome: convdesk.OutcomeOK, message: `moved 1 conversation from "产品体验" to no group`,
+			before: []convdesk.GroupState{{ID: a, Name: nameA, Conversations: convs(0), Exists: true}},
+			after:  []convdesk.GroupState{{ID: a, Name: nameA, Exists: true}},
+			// Out of every group is a remove, recorded in the words the toast uses.
+			outcome: convdesk.OutcomeOK, message: `removed 1 conversation from "产品体验"`,
+			summary: convdesk.Summary{Code: convdesk.SummaryRemoved, Count: 1, FromName: nameA},
 		})
 	})
 	t.Run("OKFromNoGroupIsAdd", func(t *testing.T) {
@@ -543,9 +546,11 @@ func testMove(t *testing.T, newEnv NewEnv) {
 		}
 		checkEvent(t, h.finalEvent(t, since), alice, userID, wantEvent{
 			action: convdesk.ActionConversationMove, names: []string{nameB}, convs: convs(4, 5),
-			before:  []convdesk.GroupState{{ID: b, Name: nameB, Exists: true}},
-			after:   []convdesk.GroupState{{ID: b, Name: nameB, Conversations: convs(4, 5), Exists: true}},
-			outcome: convdesk.OutcomeOK, message: `moved 2 conversations from no group to "需求研发"`,
+			before: []convdesk.GroupState{{ID: b, Name: nameB, Exists: true}},
+			after:  []convdesk.GroupState{{ID: b, Name: nameB, Conversations: convs(4, 5), Exists: true}},
+			// Out of "in no group" is an add, recorded in the words the toast uses.
+			outcome: convdesk.OutcomeOK, message: `added 2 conversations to "需求研发"`,
+			summary: convdesk.Summary{Code: convdesk.SummaryAdded, Count: 2, ToName: nameB},
 		})
 	})
 	t.Run("PartialNotInSource", func(t *testing.T) {
@@ -556,8 +561,8 @@ func testMove(t *testing.T, newEnv NewEnv) {
 		res, err := move(h, a, b, conv(0), conv(3), conv(4), "c2c_stranger")
 		checkResult(t, res, err, convdesk.OutcomePartial, []convdesk.OperationResult{
 			ok(conv(0), ""), ok(conv(3), convdesk.InfoAlreadyInTarget),
-			failed(conv(4), convdesk.CodeInvalidParameter, convdesk.InfoNotInSource),
-			failed("c2c_stranger", convdesk.CodeConversationNotFound, convdesk.InfoNotInList)})
+			failed(conv(4), convdesk.CodeInvalidParameter, convdesk.ReasonNotInSource, convdesk.InfoNotInSource),
+			notInList("c2c_stranger")})
 		if got := h.groupsOf(userID, conv(4)); len(got) != 0 {
 			t.Fatalf("c4 put in %q", got)
 		}
@@ -610,7 +615,7 @@ func testMove(t *testing.T, newEnv NewEnv) {
 func testGroupedLimit(t *testing.T, newEnv NewEnv) {
 	var none convdesk.GroupID
 	limit := func(id convdesk.ConversationID) convdesk.OperationResult {
-		return failed(id, convdesk.CodeGroupedLimit, convdesk.InfoGroupedLimit)
+		return failed(id, convdesk.CodeGroupedLimit, convdesk.ReasonGroupedLimit, convdesk.InfoGroupedLimit)
 	}
 	t.Run("AddPartial", func(t *testing.T) {
 		h := start(t, newEnv, seedBusy())

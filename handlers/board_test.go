@@ -380,7 +380,8 @@ func TestBoardPage(t *testing.T) {
 			"/users/alice/column?group=x":                                   http.StatusNotFound,
 			"/users/alice/history?before=x":                                 http.StatusBadRequest,
 			"/users/alice/history?before=-1":                                http.StatusUnprocessableEntity,
-			"/users/" + url.PathEscape("a b") + "/columns":                  http.StatusUnprocessableEntity,
+			"/users/" + url.PathEscape("a\tb") + "/columns":                 http.StatusUnprocessableEntity,
+			"/users/" + url.PathEscape("nobody has this") + "/columns":      http.StatusNotFound,
 		} {
 			if rec := agent.get(path, hx...); rec.Code != want {
 				t.Errorf("%s: %d, want %d", path, rec.Code, want)

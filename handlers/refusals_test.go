@@ -97,17 +97,17 @@ func TestRefusalsRecorded(t *testing.T) {
 	})
 	t.Run("BadUserIDRead", func(t *testing.T) {
 		before := app.lastID()
-		if rec := agent.get("/users/"+url.PathEscape("a b")+"/columns", hx...); rec.Code != http.StatusUnprocessableEntity {
+		if rec := agent.get("/users/"+url.PathEscape("a\tb")+"/columns", hx...); rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d, want 422", rec.Code)
 		}
 		ev := check(t, before, "bad_user_id", convdesk.ActionBoardView, "")
-		if ev.Detail["user_id"] != "a b" {
+		if ev.Detail["user_id"] != "a\tb" {
 			t.Errorf("detail %v", ev.Detail)
 		}
 	})
 	t.Run("BadUserIDEdit", func(t *testing.T) {
 		before := app.lastID()
-		rec := agent.post("/users/"+url.PathEscape("a b")+"/delete", editForm("1", "group", gid(g.ID)), hx...)
+		rec := agent.post("/users/"+url.PathEscape("a\tb")+"/delete", editForm("1", "group", gid(g.ID)), hx...)
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("got %d, want 422", rec.Code)
 		}

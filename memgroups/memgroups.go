@@ -426,7 +426,7 @@ func (b *Backend) LastMessage(ctx context.Context, userID string, id convdesk.Co
 	}
 	c := u.convs[id]
 	if c == nil {
-		return convdesk.Conversation{}, &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeConversationNotFound,
+		return convdesk.Conversation{}, &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeInvalidParameter,
 			Reason: convdesk.ReasonNotInList, Message: "The conversation is not in this user's conversation list (any more)."}
 	}
 	out := *c

@@ -281,7 +281,7 @@ func TestRemoteMoveSecondStepFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []convdesk.OperationResult{{ConversationID: p(0), Code: convdesk.CodeInternal, Info: convdesk.InfoInBothGroups}}
+		want := []convdesk.OperationResult{{ConversationID: p(0), Code: convdesk.CodeInternal, Info: convdesk.InfoInBothGroups, Reason: convdesk.ReasonInBothGroups}}
 		if !res.Changed || res.Outcome != convdesk.OutcomePartial || !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("result = %+v, want changed, partial, %+v", res, want)
 		}
@@ -325,7 +325,7 @@ func TestRemoteMoveSecondStepFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []convdesk.OperationResult{{ConversationID: p(0), Code: 20004, Info: convdesk.InfoInBothGroups}, {ConversationID: p(1)}}
+		want := []convdesk.OperationResult{{ConversationID: p(0), Code: 20004, Info: convdesk.InfoInBothGroups, Reason: convdesk.ReasonInBothGroups}, {ConversationID: p(1)}}
 		if res.Outcome != convdesk.OutcomePartial || !reflect.DeepEqual(res.Results, want) {
 			t.Fatalf("result = %+v, want partial %+v", res, want)
 		}

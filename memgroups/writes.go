@@ -61,7 +61,7 @@ func itemResult(u *user, f Fault, id convdesk.ConversationID, adding bool) convd
 		return convdesk.OperationResult{ConversationID: id, Code: code, Info: InfoInjected}
 	}
 	if adding && u.convs[id] == nil {
-		return convdesk.OperationResult{ConversationID: id, Code: convdesk.CodeConversationNotFound, Info: "not in this user's conversation list"}
+		return convdesk.OperationResult{ConversationID: id, Code: convdesk.CodeInvalidParameter, Reason: convdesk.ReasonNotInList, Info: "not in this user's conversation list"}
 	}
 	return convdesk.OperationResult{ConversationID: id}
 }

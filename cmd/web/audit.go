@@ -33,6 +33,9 @@ func auditUsage(w io.Writer) {
   convdesk audit generate --events N [--db PATH] [--audit-key-file PATH] [--audit-witness PATH] [--seed N]
         append N made-up events to a demo database, creating it first if needed
 
+Every command takes --backend embedded|tencent and --tim-sdkappid N and
+refuses a database created for another backend or Tencent app.
+
 Run a command with -h to see its flags.
 `)
 }
@@ -58,7 +61,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer, look
 
 // parseAuditFlags applies the environment and then args to fs. It returns
 // false, with the exit code, when the command should stop.
-func parseAuditFlags(fs *flag.FlagSet, args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) (bool, int) {
+func parseAuditFlags(fs *flag.FlagSet, args []string, stderr io.Writer, lookupEnv func(string) (string, bool), backend *BackendConfig) (bool, int) {
 	fs.SetOutput(stderr)
 	if _, err := applyEnv(fs, lookupEnv); err != nil {
 		fmt.Fprintln(stderr, "convdesk:", err)
@@ -74,6 +77,10 @@ func parseAuditFlags(fs *flag.FlagSet, args []string, stderr io.Writer, lookupEn
 		fmt.Fprintf(stderr, "convdesk: unexpected argument %q\n", fs.Arg(0))
 		return false, 2
 	}
+	if err := backend.validate(false, lookupEnv); err != nil {
+		fmt.Fprintln(stderr, "convdesk:", err)
+		return false, 2
+	}
 	return true, 0
 }
 
@@ -86,11 +93,13 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	dbPath := fs.String("db", defaultDBPath, "SQLite database file to verify")
 	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key; in demo mode defaults to audit.key beside the database")
 	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
+	backend := defaultBackendConfig()
+	backend.defineFlags(fs, false)
 	fs.Usage = flagUsage(fs, "convdesk audit verify [flags]")
-	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv, &backend); !ok {
 		return code
 	}
-	report, err := verifyAudit(ctx, *dbPath, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, stderr)
+	report, err := verifyAudit(ctx, *dbPath, backend, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "convdesk: audit verify:", err)
 		return 1
@@ -119,7 +128,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 // verifyAudit opens an existing database, checks its audit trail with the
 // key, and records the verification as an audit.verify event (warning on
 // progressOut when it cannot).
-func verifyAudit(ctx context.Context, dbPath string, trail trailConfig, progressOut io.Writer) (convdesk.VerifyReport, error) {
+func verifyAudit(ctx context.Context, dbPath string, backend BackendConfig, trail trailConfig, progressOut io.Writer) (convdesk.VerifyReport, error) {
 	var report convdesk.VerifyReport
 	if _, err := os.Stat(dbPath); err != nil {
 		return report, fmt.Errorf("database: %w", err)
@@ -129,6 +138,9 @@ func verifyAudit(ctx context.Context, dbPath string, trail trailConfig, progress
 		return report, err
 	}
 	defer database.Close()
+	if err := checkBackend(ctx, database, backend, dbPath); err != nil {
+		return report, err
+	}
 
 	mode, err := database.Setting(ctx, settingMode)
 	if err != nil {
@@ -199,8 +211,10 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	query := fs.String("q", "", `events to export, in the audit page's query syntax, e.g. "user:alice action:edits after:2026-11-01" (days in UTC); all when empty`)
 	keyFile := fs.String("audit-key-file", "", "file holding the audit checkpoint key, to sign the export's own event at once; in demo mode defaults to audit.key beside the database")
 	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
+	backend := defaultBackendConfig()
+	backend.defineFlags(fs, false)
 	fs.Usage = flagUsage(fs, "convdesk audit export --format csv|ndjson [flags] > FILE")
-	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv, &backend); !ok {
 		return code
 	}
 	f, err := auditexport.ParseFormat(*format)
@@ -223,6 +237,10 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	defer database.Close()
+	if err := checkBackend(ctx, database, backend, *dbPath); err != nil {
+		fmt.Fprintln(stderr, "convdesk: audit export:", err)
+		return 1
+	}
 
 	start := time.Now()
 	// On a terminal, control characters are escaped (auditexport.ForTerminal):
@@ -276,8 +294,10 @@ func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	witnessPath := fs.String("audit-witness", "", "witness of the checkpoints (files PATH.YYYY-MM-DD); defaults to audit.witness in the key file's folder")
 	events := fs.Int("events", 0, "how many events to append (required)")
 	seed := fs.Uint64("seed", 0, "seed of the generator, for a repeatable run; 0 picks one at random")
+	backend := defaultBackendConfig()
+	backend.defineFlags(fs, false)
 	fs.Usage = flagUsage(fs, "convdesk audit generate --events N [flags]")
-	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv); !ok {
+	if ok, code := parseAuditFlags(fs, args, stderr, lookupEnv, &backend); !ok {
 		return code
 	}
 	if *events <= 0 {
@@ -309,7 +329,7 @@ func runAuditGenerate(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	// Opened (and, when new, seeded) exactly as the server's start does.
 	log := newLogger(stderr, slog.LevelInfo, "text")
-	database, demo, err := openConsoleDB(ctx, *dbPath, true, false, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, log)
+	database, demo, err := openConsoleDB(ctx, *dbPath, true, false, backend, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, log)
 	if err != nil {
 		return fail(err)
 	}

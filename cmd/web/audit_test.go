@@ -254,7 +254,7 @@ func TestAuditGenerate(t *testing.T) {
 		dir := t.TempDir()
 		prod, key := filepath.Join(dir, "prod.db"), filepath.Join(dir, "prod.key")
 		writeKey(t, key, 32, 0o600)
-		d, _, err := openConsoleDB(context.Background(), prod, false, true, trailConfig{KeyFile: key}, newLogger(&bytes.Buffer{}, 0, "text"))
+		d, _, err := openConsoleDB(context.Background(), prod, false, true, defaultBackendConfig(), trailConfig{KeyFile: key}, newLogger(&bytes.Buffer{}, 0, "text"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,8 @@
 //
 // Every flag but --allow-broken-trail can also be set by an environment
 // variable CONVDESK_<FLAG> (upper case, dashes as underscores); a flag on the
-// command line wins.
+// command line wins. Tencent's secret key is the one setting with no flag:
+// CONVDESK_TIM_SECRET_KEY, or a file named by --tim-secret-key-file.
 // This package only reads configuration and wires the adapters together.
 package main
 
@@ -30,6 +31,7 @@ import (
 	"github.com/convdesk/convdesk/db"
 	"github.com/convdesk/convdesk/handlers"
 	"github.com/convdesk/convdesk/password"
+	"github.com/convdesk/convdesk/tencentim"
 	"github.com/labstack/echo/v4"
 )
 
@@ -111,6 +113,8 @@ func usage(w io.Writer) {
 
 Run a command with -h to see its flags. Every flag can also be set through the
 environment as CONVDESK_<FLAG>, e.g. CONVDESK_DB for --db; the command line wins.
+Tencent's secret key has no flag: set CONVDESK_TIM_SECRET_KEY or give
+--tim-secret-key-file.
 `)
 }
 
@@ -145,6 +149,9 @@ type Config struct {
 	TrustedProxies  string
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
+
+	// Backend chooses where conversation groups live.
+	Backend BackendConfig
 }
 
 // Main is the running program: configuration, database and HTTP server.
@@ -186,6 +193,8 @@ func NewMain(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *M
 
 			SessionIdle:     30 * time.Minute,
 			SessionLifetime: 12 * time.Hour,
+
+			Backend: defaultBackendConfig(),
 		},
 		stdout:    stdout,
 		stderr:    stderr,
@@ -215,6 +224,7 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default")
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", m.Config.SessionIdle, "sign staff out after this long without a request")
 	fs.DurationVar(&m.Config.SessionLifetime, "session-lifetime", m.Config.SessionLifetime, "sign staff out this long after sign-in, active or not")
+	m.Config.Backend.defineFlags(fs, true)
 	fs.Usage = flagUsage(fs, "convdesk [flags]")
 
 	fromEnv, err := applyEnv(fs, m.lookupEnv)
@@ -255,7 +265,7 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	if _, err := parseCIDRs(m.Config.TrustedProxies); err != nil {
 		return err
 	}
-	return nil
+	return m.Config.Backend.validate(true, m.lookupEnv)
 }
 
 // parseCIDRs reads a comma-separated list of networks.
@@ -357,7 +367,16 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log = newLogger(m.stderr, m.Config.LogLevel, m.Config.LogFormat)
 	slog.SetDefault(m.log)
 
-	database, demo, err := openConsoleDB(ctx, m.Config.DBPath, m.Config.Demo, m.demoSet, trailConfig{
+	// The Tencent backend is made before the database is opened, so that a
+	// missing or unreadable secret key leaves no new database behind.
+	var tim *tencentim.Backend
+	if m.Config.Backend.Backend == backendTencent {
+		var err error
+		if tim, err = m.openTencent(); err != nil {
+			return err
+		}
+	}
+	database, demo, err := openConsoleDB(ctx, m.Config.DBPath, m.Config.Demo, m.demoSet, m.Config.Backend, trailConfig{
 		KeyFile: m.Config.AuditKeyFile, Witness: m.Config.AuditWitness, AllowBroken: m.Config.AllowBrokenTrail,
 	}, m.log)
 	if err != nil {
@@ -375,7 +394,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	proxies, _ := parseCIDRs(m.Config.TrustedProxies)
 	m.Coalescer = convdesk.NewAuditCoalescer(database, m.log)
-	groups := convdesk.NewGroupService(database.Groups(), database, m.log)
+	var backend convdesk.GroupBackend = database.Groups()
+	var ready func(context.Context) error
+	if tim != nil {
+		backend, ready = tim, tim.Ready
+	}
+	groups := convdesk.NewGroupService(backend, database, m.log)
 	// Remote edits a crash interrupted get their outcome now: unknown.
 	if n, err := groups.CloseOpenAttempts(ctx); err != nil {
 		return fmt.Errorf("close open edit attempts: %w", err)
@@ -393,6 +417,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}, handlers.Deps{
 		Logger:    m.log,
 		Pinger:    database,
+		Ready:     ready,
 		Groups:    groups,
 		Audit:     database,
 		Staff:     database,
@@ -487,13 +512,15 @@ func (m *Main) Close() error {
 }
 
 // openConsoleDB opens the database at path, creating it on first use: in
-// demo mode (wantDemo) it is seeded with demo users and the demo staff
-// accounts, otherwise it starts empty in production mode. Later opens follow
-// the mode recorded in the database. It loads the audit key (see
+// demo mode (wantDemo) it gets the demo staff accounts and, on the embedded
+// backend, demo users (a remote backend's users are the IM app's);
+// otherwise it starts empty in production mode. Later opens follow the mode
+// recorded in the database, and refuse a database created for another
+// backend or Tencent app than backend (see checkBackend). It loads the audit key (see
 // loadAuditKey), sets the witness and makes the start-up check of the trail
 // (see checkTrail) before anything is signed, then signs a checkpoint. It
 // returns whether the database is in demo mode.
-func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, trail trailConfig, log *slog.Logger) (*db.DB, bool, error) {
+func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, backend BackendConfig, trail trailConfig, log *slog.Logger) (*db.DB, bool, error) {
 	database, err := db.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("open database: %w", err)
@@ -507,6 +534,11 @@ func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, tra
 		return fail(fmt.Errorf("read database mode: %w", err))
 	}
 	created := mode == ""
+	if !created {
+		if err := checkBackend(ctx, database, backend, path); err != nil {
+			return fail(err)
+		}
+	}
 	if created {
 		mode = modeProduction
 		if wantDemo {
@@ -531,20 +563,26 @@ func openConsoleDB(ctx context.Context, path string, wantDemo, demoSet bool, tra
 
 	if created {
 		if demo {
-			log.Info("seeding demo data", "db", path)
-			if err := database.SeedDemo(ctx, time.Now()); err != nil {
-				return fail(fmt.Errorf("seed demo data: %w", err))
+			if backend.Backend == backendEmbedded {
+				log.Info("seeding demo data", "db", path)
+				if err := database.SeedDemo(ctx, time.Now()); err != nil {
+					return fail(fmt.Errorf("seed demo data: %w", err))
+				}
 			}
 			if err := createDemoStaff(ctx, database); err != nil {
 				return fail(fmt.Errorf("create demo staff: %w", err))
 			}
 		}
+		// The mode is recorded last: it marks the database as created.
+		if err := recordBackend(ctx, database, backend); err != nil {
+			return fail(err)
+		}
 		if err := database.SetSetting(ctx, settingMode, mode); err != nil {
 			return fail(fmt.Errorf("record database mode: %w", err))
 		}
-		log.Info("database created", "db", path, "mode", mode)
+		log.Info("database created", "db", path, "mode", mode, "backend", describeBackend(backend.Backend, backend.TIMSDKAppID))
 	} else {
-		log.Info("database opened", "db", path, "mode", mode)
+		log.Info("database opened", "db", path, "mode", mode, "backend", describeBackend(backend.Backend, backend.TIMSDKAppID))
 	}
 	if err := database.Checkpoint(ctx); err != nil {
 		return fail(fmt.Errorf("audit checkpoint: %w", err))

@@ -84,7 +84,8 @@ func TestParseFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := Config{Addr: "127.0.0.1:8080", DBPath: filepath.Join("data", "convdesk.db"), Demo: true, LogLevel: slog.LevelInfo, LogFormat: "text",
-			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour, CheckpointInterval: 5 * time.Second}
+			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour, CheckpointInterval: 5 * time.Second,
+			Backend: BackendConfig{Backend: "embedded", TIMTimeout: 5 * time.Second, TIMRateShare: 0.5}}
 		if m.Config != want || m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}
@@ -104,7 +105,8 @@ func TestParseFlags(t *testing.T) {
 		}
 		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json",
 			DemoOnNetwork: true, InsecureCookies: true, TLSCert: "/c", TLSKey: "/ck", TrustedProxies: "10.0.0.0/8",
-			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour, AuditWitness: "/w/audit.witness", CheckpointInterval: 2 * time.Second}
+			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour, AuditWitness: "/w/audit.witness", CheckpointInterval: 2 * time.Second,
+			Backend: defaultBackendConfig()}
 		if m.Config != want || !m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
 		}

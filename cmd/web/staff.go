@@ -34,7 +34,9 @@ const staffUsage = `Usage:
 Every command also takes --db PATH, --audit-key-file PATH and --audit-witness
 PATH (default audit.witness in the key file's folder), and checks the audit
 trail against the witness, as the server does at start-up, before it changes
-anything.
+anything. It also takes --backend embedded|tencent and --tim-sdkappid N: a
+database is created for that backend (as the server would create it) and
+refuses to open for another.
 
 Passwords are prompted for on a terminal and read from the first line of
 standard input otherwise. Every change is recorded in the audit trail with the
@@ -58,6 +60,8 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	username := fs.String("username", "", "username (staff add)")
 	role := fs.String("role", "", "role: viewer, agent, auditor or admin (staff add)")
 	name := fs.String("name", "", "display name (staff add)")
+	backend := defaultBackendConfig()
+	backend.defineFlags(fs, false)
 	fs.Usage = func() { fmt.Fprint(stderr, staffUsage) }
 	if _, err := applyEnv(fs, lookupEnv); err != nil {
 		fmt.Fprintln(stderr, "convdesk:", err)
@@ -78,9 +82,13 @@ func runStaff(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		fmt.Fprint(stderr, staffUsage)
 		return 2
 	}
+	if err := backend.validate(false, lookupEnv); err != nil {
+		fmt.Fprintln(stderr, "convdesk:", err)
+		return 2
+	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	database, isDemo, err := openConsoleDB(ctx, *dbPath, *demo, false, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, logger)
+	database, isDemo, err := openConsoleDB(ctx, *dbPath, *demo, false, backend, trailConfig{KeyFile: *keyFile, Witness: *witnessPath}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "convdesk:", err)
 		return 1

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/convdesk/convdesk/tencentim"
+)
+
+// openTencent makes the Tencent Cloud IM backend the configuration asks for.
+// It makes no call: /readyz checks the credentials (at most every 30 s).
+// The secret key goes to the client only; neither it nor the UserSig is
+// ever logged.
+func (m *Main) openTencent() (*tencentim.Backend, error) {
+	b := m.Config.Backend
+	key, err := b.timSecretKey(m.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	client, err := tencentim.New(tencentim.Config{
+		SDKAppID:  b.TIMSDKAppID,
+		Admin:     b.TIMAdmin,
+		SecretKey: key,
+		Region:    b.TIMRegion,
+		Endpoint:  b.TIMEndpoint,
+		Timeout:   b.TIMTimeout,
+		RateShare: b.TIMRateShare,
+		Logger:    m.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tencent backend: %w", err)
+	}
+	if client.Insecure() {
+		m.log.Warn("--tim-endpoint is plain http: the admin UserSig crosses the network unencrypted; use it only for a local fake or a TLS-terminating proxy on this host",
+			"endpoint", client.Base())
+	}
+	if b.TIMEndpoint != "" && b.TIMRegion != "" {
+		m.log.Info("--tim-endpoint is used; --tim-region was only validated", "endpoint", client.Base(), "region", b.TIMRegion)
+	}
+	m.log.Info("tencent backend", "sdkappid", b.TIMSDKAppID, "admin", b.TIMAdmin, "base", client.Base(),
+		"timeout", b.TIMTimeout, "rate_share", b.TIMRateShare)
+	return tencentim.NewBackend(client, tencentim.BackendOptions{Logger: m.log}), nil
+}

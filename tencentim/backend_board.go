@@ -33,6 +33,10 @@ type userCache struct {
 	// later read shows the state moved.
 	last    *lastWrite
 	pending *pendingWrite
+	// notBefore refuses board reads started before a write's answer, which
+	// may not show the write.
+	notBefore time.Time
+	used      time.Time // guarded by Backend.mu
 
 	nameMu sync.Mutex // one name lookup at a time per user
 }
@@ -59,7 +63,6 @@ type lastWrite struct {
 type pendingWrite struct {
 	change convdesk.ChangeInfo
 	from   convdesk.StateToken // the state before the write
-	sent   time.Time
 }
 
 // cache returns userID's cache, dropping idle users' caches when there are
@@ -75,20 +78,18 @@ func (b *Backend) cache(userID string) *userCache {
 		uc = &userCache{names: map[convdesk.ConversationID]nameEntry{}}
 		b.users[userID] = uc
 	}
+	uc.used = b.now()
 	return uc
 }
 
-// prune drops the caches of users not read for a while; a user with a
-// recorded write is kept longer, so a stale page still names the writer.
+// prune drops the caches of users not asked about for a while; a user with
+// a recorded write is kept longer, so a stale page still names the writer.
 func (b *Backend) prune() {
 	now := b.now()
 	for id, uc := range b.users {
+		idle := now.Sub(uc.used)
 		uc.mu.Lock()
-		idle := time.Duration(1<<62 - 1)
-		if uc.data != nil {
-			idle = now.Sub(uc.data.contacts.at)
-		}
-		keep := uc.flight != nil || idle < b.ttl || uc.last != nil && idle < time.Hour
+		keep := uc.flight != nil || idle < nameTTL || (uc.last != nil || uc.pending != nil) && idle < time.Hour
 		uc.mu.Unlock()
 		if !keep {
 			delete(b.users, id)
@@ -96,13 +97,19 @@ func (b *Backend) prune() {
 	}
 }
 
-// store makes d the user's board if it is not older than the one held, and
-// attributes a lost write once a read made after it shows the state moved.
+// store makes d the user's board unless it is older than the one held or
+// begun before a write's answer, and attributes a lost write once a read
+// made after it shows the state moved.
 func (uc *userCache) store(d *boardData) {
+	if d.contacts.at.Before(uc.notBefore) {
+		return
+	}
 	if uc.data == nil || !d.contacts.at.Before(uc.data.contacts.at) {
 		uc.data = d
 	}
-	if p := uc.pending; p != nil && d.contacts.at.After(p.sent) {
+	// Reads begun before the lost answer were refused above (notBefore),
+	// so this one shows whatever the write did.
+	if p := uc.pending; p != nil {
 		if d.state != p.from {
 			uc.last = &lastWrite{change: p.change, state: d.state}
 		}

@@ -71,7 +71,7 @@ func newDemoEnv(t *testing.T, fakeCfg timfake.Config, mod func(*tencentim.Config
 	e := &demoEnv{fake: fake, log: memgroups.NewAuditLog(), now: &atomic.Int64{}}
 	e.now.Store(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC).UnixNano())
 	c := fakeClient(t, fake, func(cfg *tencentim.Config) {
-		cfg.Timeout = 300 * time.Millisecond // a held request ends quickly
+		cfg.Timeout = 10 * time.Second // generous: the machine may be busy
 		if mod != nil {
 			mod(cfg)
 		}
@@ -83,6 +83,10 @@ func newDemoEnv(t *testing.T, fakeCfg timfake.Config, mod func(*tencentim.Config
 	e.svc.RecordTimeout = 5 * time.Second
 	return e
 }
+
+// shortTimeout is for tests of a held request: the client gives up after a
+// second (long enough for the other calls on a busy machine).
+func shortTimeout(c *tencentim.Config) { c.Timeout = time.Second }
 
 // advance moves the backend's clock, expiring its caches.
 func (e *demoEnv) advance(d time.Duration) { e.now.Add(int64(d)) }
@@ -184,7 +188,11 @@ func TestFaultOutcomes(t *testing.T) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newDemoEnv(t, timfake.Config{}, nil)
+			var mod func(*tencentim.Config)
+			if tt.fault.Kind == timfake.FaultTimeout {
+				mod = shortTimeout
+			}
+			e := newDemoEnv(t, timfake.Config{}, mod)
 			later := e.group(t, "alice", "Later")
 			r := e.req(t, "alice")
 			since := len(e.log.Events())
@@ -232,7 +240,7 @@ func TestFaultOutcomes(t *testing.T) {
 		})
 	}
 	t.Run("TimeoutAndRereadFails", func(t *testing.T) {
-		e := newDemoEnv(t, timfake.Config{}, nil)
+		e := newDemoEnv(t, timfake.Config{}, shortTimeout)
 		later := e.group(t, "alice", "Later")
 		r := e.req(t, "alice")
 		since := len(e.log.Events())
@@ -278,7 +286,7 @@ func TestMoveSecondStepFails(t *testing.T) {
 		{"AnswerLost", timfake.Fault{Kind: timfake.FaultTimeout}, convdesk.CodeTimeout},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newDemoEnv(t, timfake.Config{}, nil)
+			e := newDemoEnv(t, timfake.Config{}, shortTimeout)
 			family, later := e.group(t, "alice", "Family"), e.group(t, "alice", "Later")
 			r := e.req(t, "alice")
 			since := len(e.log.Events())
@@ -344,6 +352,25 @@ func TestConflictBehindOurBack(t *testing.T) {
 			}
 		})
 	}
+	t.Run("AfterOurLostAnswer", func(t *testing.T) {
+		// The answer to oscar's add is lost but the add happened: the
+		// re-read learns it, and a stale page then names oscar.
+		e := newDemoEnv(t, timfake.Config{}, nil)
+		later := e.group(t, "alice", "Later")
+		stale := e.req(t, "alice")
+		r := e.req(t, "alice")
+		r.Attribution.Actor.Name = "oscar"
+		_ = e.fake.AddFault(timfake.Fault{Command: "update_contact_group", Kind: timfake.FaultHTTP502, Apply: true})
+		if res, err := e.svc.AddConversations(t.Context(), convdesk.ChangeMembership{EditRequest: r, Group: later,
+			Conversations: []convdesk.ConversationID{"c2c_erin"}}); err != nil || res.Outcome != convdesk.OutcomeOK {
+			t.Fatalf("lost-answer add = %+v, %v; want ok learnt by re-reading", res, err)
+		}
+		_, err := e.svc.AddConversations(t.Context(), convdesk.ChangeMembership{EditRequest: stale, Group: later,
+			Conversations: []convdesk.ConversationID{"c2c_bob"}})
+		if convdesk.KindOf(err) != convdesk.EConflict || !strings.Contains(convdesk.MessageOf(err), "oscar") {
+			t.Fatalf("err = %v, want a conflict naming oscar", err)
+		}
+	})
 	t.Run("AfterOurOwnEdit", func(t *testing.T) {
 		e := newDemoEnv(t, timfake.Config{}, nil)
 		later := e.group(t, "alice", "Later")

@@ -50,13 +50,12 @@ func itemResults(ids []convdesk.ConversationID, codes map[convdesk.ConversationI
 	return out
 }
 
-// before returns the user's cached state before a write and the time it is
-// sent.
+// before returns the user's cache and its state before a write.
 func (b *Backend) before(userID string) (*userCache, pendingWrite) {
 	uc := b.cache(userID)
 	uc.mu.Lock()
 	defer uc.mu.Unlock()
-	p := pendingWrite{sent: b.now()}
+	p := pendingWrite{}
 	if uc.data != nil {
 		p.from = uc.data.state
 	}
@@ -71,7 +70,7 @@ func (b *Backend) failed(uc *userCache, w convdesk.Write, p pendingWrite, err er
 	werr := writeError(err)
 	uc.mu.Lock()
 	defer uc.mu.Unlock()
-	uc.data = nil
+	uc.data, uc.notBefore = nil, b.now()
 	if errors.Is(werr, convdesk.ErrOutcomeUnknown) {
 		p.change = w.Change
 		uc.pending = &p
@@ -92,6 +91,9 @@ func (b *Backend) applied(uc *userCache, w convdesk.Write, change func(c *contac
 	}
 	c := uc.data.contacts.clone()
 	change(c)
+	// As of the answer: a read started before it may not show the write.
+	c.at = b.now()
+	uc.notBefore = c.at
 	uc.data = buildBoard(w.UserID, c, uc.data.list)
 	uc.last = &lastWrite{change: w.Change, state: uc.data.state}
 	return uc.data.state

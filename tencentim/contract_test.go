@@ -85,7 +85,12 @@ func newBackendEnv(t *testing.T, seed grouptest.Seed, fakeCfg timfake.Config, mo
 	if err := fake.Load(seedData(seed)); err != nil {
 		t.Fatal(err)
 	}
-	c := fakeClient(t, fake, mod)
+	c := fakeClient(t, fake, func(cfg *tencentim.Config) {
+		cfg.Timeout = 10 * time.Second // generous: the machine may be busy
+		if mod != nil {
+			mod(cfg)
+		}
+	})
 	b := tencentim.NewBackend(c, tencentim.BackendOptions{Logger: slog.New(slog.DiscardHandler)})
 	log := memgroups.NewAuditLog()
 	svc := convdesk.NewGroupService(b, log, nil)

@@ -18,7 +18,9 @@
 //	GET    /__fake/groups?user=alice   the user's groups as the fake holds them
 //
 // The same operations are methods (AddFault, Change, Stats, ResetStats,
-// Reset, Groups) for tests that run the fake in-process with Start.
+// Reset, Groups) for tests that run the fake in-process with Start; Load
+// (Go only) replaces the demo data with any users, conversation lists,
+// groups and group chats (SeedData).
 //
 // Where Tencent's behaviour is undocumented the fake picks one answer and
 // says so at the place it does: a duplicate group name is 50002; adding a

@@ -415,7 +415,9 @@ func (b *Backend) readBoard(ctx context.Context, userID string, list *listData) 
 }
 
 // board returns the user's board, read again when the cached one is older
-// than the TTL. Concurrent callers share one read.
+// than the TTL. Concurrent callers share one read, which runs detached from
+// the caller that started it (its per-call timeouts bound it), so a caller
+// that gives up does not fail the others.
 func (b *Backend) board(ctx context.Context, userID string) (*boardData, *userCache, error) {
 	if err := convdesk.ValidateUserID(userID); err != nil {
 		return nil, nil, err
@@ -426,30 +428,29 @@ func (b *Backend) board(ctx context.Context, userID string) (*boardData, *userCa
 		uc.mu.Unlock()
 		return d, uc, nil
 	}
-	if f := uc.flight; f != nil {
-		uc.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.data, uc, f.err
-		case <-ctx.Done():
-			return nil, uc, readError(ctx.Err())
-		}
+	f := uc.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		uc.flight = f
+		go func() {
+			d, err := b.readBoard(context.WithoutCancel(ctx), userID, nil)
+			uc.mu.Lock()
+			defer uc.mu.Unlock()
+			uc.flight = nil
+			if err == nil {
+				uc.store(d)
+			}
+			f.data, f.err = d, err
+			close(f.done)
+		}()
 	}
-	f := &flight{done: make(chan struct{})}
-	uc.flight = f
 	uc.mu.Unlock()
-
-	d, err := b.readBoard(ctx, userID, nil)
-
-	uc.mu.Lock()
-	uc.flight = nil
-	if err == nil {
-		uc.store(d)
+	select {
+	case <-f.done:
+		return f.data, uc, f.err
+	case <-ctx.Done():
+		return nil, uc, readError(ctx.Err())
 	}
-	f.data, f.err = d, err
-	close(f.done)
-	uc.mu.Unlock()
-	return d, uc, err
 }
 
 // LoadBoard returns the user's groups, counts and state token from every

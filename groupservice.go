@@ -89,6 +89,7 @@ func authoriseEdit(a Attribution) error {
 	}
 	if len(a.Ticket) > MaxTicketBytes {
 		return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonTicketTooLong,
+			Facts:   map[string]string{"bytes": strconv.Itoa(len(a.Ticket))},
 			Message: fmt.Sprintf("The ticket or reason is %d bytes long; the limit is %d bytes.", len(a.Ticket), MaxTicketBytes)}
 	}
 	return nil
@@ -386,9 +387,10 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 	}
 	outcome.Results = results
 	outcome.Outcome = OutcomeOf(results)
-	if outcome.Outcome == OutcomeFailed && bothGroups(results) {
-		// The add of a move happened, its remove did not: something
-		// changed, so not "failed".
+	if outcome.Outcome == OutcomeFailed && (bothGroups(results) || p.create != nil && applied && group.ID != noGroup) {
+		// Something changed, so not "failed": the add of a move happened
+		// but its remove did not, or the service made the group but took
+		// none of its initial conversations (an empty group now exists).
 		outcome.Outcome = OutcomePartial
 	}
 	outcome.ResultCode = firstFailure(results)
@@ -513,8 +515,12 @@ func (s *GroupService) record(ctx context.Context, ev *AuditEvent) error {
 func (s *GroupService) recordFailure(ctx context.Context, ev *AuditEvent, err error, start time.Time) error {
 	err = asDomainError(err)
 	ev.Fail(err)
-	if r := ReasonOf(err); r != "" {
-		ev.Detail = withDetail(ev.Detail, "reason", string(r))
+	var de *Error
+	if errors.As(err, &de) && de.Reason != "" {
+		ev.Detail = withDetail(ev.Detail, "reason", string(de.Reason))
+		for k, v := range de.Facts {
+			ev.Detail = withDetail(ev.Detail, k, BoundText(v, maxRecordedIDBytes))
+		}
 	}
 	ev.Before, ev.After = nil, nil
 	ev.Time = time.Time{}

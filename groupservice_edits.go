@@ -3,6 +3,7 @@ package convdesk
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 // noGroup is the zero GroupID: "in no group" as a move's source or target.
@@ -543,6 +544,7 @@ func validateConversations(ids []ConversationID, creating bool) error {
 	}
 	if len(ids) > MaxConversationsPerEdit {
 		return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonTooManyConversations,
+			Facts:   map[string]string{"chosen": strconv.Itoa(len(ids))},
 			Message: fmt.Sprintf("At most %d conversations can be changed at once; %d were chosen.", MaxConversationsPerEdit, len(ids))}
 	}
 	for _, id := range ids {

@@ -51,6 +51,17 @@ const (
 	ReasonBodyTooLarge Reason = "body_too_large" // the body is over the configured limit
 )
 
+// Reasons lists every reason, for the label table's completeness test.
+var Reasons = []Reason{
+	ReasonRole, ReasonTicketTooLong, ReasonTicketRequired, ReasonBadUserID, ReasonUserNotFound,
+	ReasonBadConversationID, ReasonGroupNotFound, ReasonTooManyGroups, ReasonGroupedLimit, ReasonEmptyName,
+	ReasonNameTooLong, ReasonInvalidUTF8, ReasonControlCharacter, ReasonInvisibleCharacter, ReasonOddSpace,
+	ReasonBlankName, ReasonEdgeSpace, ReasonDuplicateName, ReasonEmptyCreate, ReasonNoConversations,
+	ReasonTooManyConversations, ReasonNotInList, ReasonNotInSource, ReasonInBothGroups, ReasonNotApplied,
+	ReasonSamePlace, ReasonNothingApplied, ReasonStale, ReasonOutcomeUnknown, ReasonBackend, ReasonBadCursor,
+	ReasonNoVersion, ReasonBadForm, ReasonBadEventID, ReasonBadFilter, ReasonBodyTooLarge,
+}
+
 // ReasonOf returns the reason carried by err, "" when none.
 func ReasonOf(err error) Reason {
 	var e *Error

@@ -233,7 +233,7 @@ func (h *AuditPages) refuseFilter(c echo.Context, req auditFilterRequest, err er
 	if convdesk.KindOf(err) != convdesk.EInvalid {
 		return err
 	}
-	if rerr := h.s.recordRefusal(c, reasonBadFilter, err, map[string]string{"query": boundUTF8(req.typedQ, 256)}); rerr != err {
+	if rerr := h.s.recordRefusal(c, convdesk.ReasonBadFilter, err, map[string]string{"query": boundUTF8(req.typedQ, 256)}); rerr != err {
 		return rerr
 	}
 	vm := h.pageVM(c, req.typed, req.typedQ, auditPage{}, 0, 0)
@@ -358,7 +358,7 @@ func (h *AuditPages) Event(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		err := convdesk.Errorf(convdesk.ENotFound, 0, "%s", views.T(ctx, "audit.event.not_found"))
-		return h.s.recordRefusal(c, reasonBadEventID, err, map[string]string{"event": boundUTF8(c.Param("id"), 32)})
+		return h.s.recordRefusal(c, convdesk.ReasonBadEventID, err, map[string]string{"event": boundUTF8(c.Param("id"), 32)})
 	}
 	e, err := h.s.audit.Get(ctx, id)
 	if err != nil {
@@ -383,7 +383,39 @@ func (h *AuditPages) Event(c echo.Context) error {
 		return err
 	}
 	vm.Event.Related = related
+	if e.Outcome == convdesk.OutcomePending {
+		outcome, err := h.outcomeOf(ctx, &e)
+		if err != nil {
+			return err
+		}
+		if outcome > 0 {
+			vm.Event.OutcomeID, vm.Event.OutcomeURL = outcome, h.eventURL(outcome, q)
+		}
+	}
 	return Render(c, http.StatusOK, views.AuditEventPage(vm), nil)
+}
+
+// outcomeScan is how many of the subject's later events of the same action
+// are searched for an attempt's outcome. Edits to one user run one at a
+// time, and an outcome is written right after its call (or, after a crash,
+// at the next start, before any other edit), so it is the next of them.
+const outcomeScan = 20
+
+// outcomeOf is the ID of the outcome event that answers the attempt a, 0
+// while none does.
+func (h *AuditPages) outcomeOf(ctx context.Context, a *convdesk.AuditEvent) (int64, error) {
+	evs, err := h.s.audit.Query(ctx, convdesk.AuditQuery{
+		SubjectUser: a.SubjectUser, Actions: []convdesk.Action{a.Action}, AfterID: a.ID, Limit: outcomeScan,
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i := range evs {
+		if attemptOf(&evs[i]) == a.ID {
+			return evs[i].ID, nil
+		}
+	}
+	return 0, nil
 }
 
 // auditRelatedLimit is how many related events of each kind the detail lists.

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,7 +35,13 @@ func (h *AuditPages) pageVM(c echo.Context, f convdesk.AuditFilter, q string, p 
 	}
 	vm.Verify.CSRFToken, _ = c.Get(CSRFContextKey).(string)
 	vm.Verify.TrailBroken = h.trailBroken(ctx)
+	// A remote edit's attempt and outcome are one row: the outcome's, which
+	// links the attempt, when both are on this page.
+	answered := answeredAttempts(p.events)
 	for i := range p.events {
+		if answered[p.events[i].ID] {
+			continue
+		}
 		vm.Results.Rows = append(vm.Results.Rows, h.rowVM(ctx, &p.events[i], loc, q))
 	}
 	if n := len(p.events); n > 0 {
@@ -74,7 +79,7 @@ func auditFilterVM(ctx context.Context, index, q string, f convdesk.AuditFilter,
 		group := views.AuditOptionGroupVM{Label: views.T(ctx, "audit.category."+g)}
 		for _, a := range convdesk.ActionGroups[g] {
 			group.Options = append(group.Options, views.AuditOptionVM{
-				Value: string(a), Label: auditActionLabel(ctx, a), Selected: f.Action == string(a),
+				Value: string(a), Label: views.ActionLabel(ctx, a), Selected: f.Action == string(a),
 			})
 		}
 		vm.ActionCategories = append(vm.ActionCategories, group)
@@ -97,16 +102,59 @@ func (h *AuditPages) rowVM(ctx context.Context, e *convdesk.AuditEvent, loc *tim
 		ActorRole:   string(e.ActorRole),
 		RoleLabel:   auditRoleLabel(ctx, e.ActorRole),
 		Action:      string(e.Action),
-		ActionLabel: auditActionLabel(ctx, e.Action),
+		ActionLabel: views.ActionLabel(ctx, e.Action),
 		Subject:     e.SubjectUser,
 		Summary:     auditSummary(ctx, e),
 		Outcome:     auditOutcome(ctx, e.Outcome),
 		Ticket:      e.Ticket,
 	}
-	if e.Outcome != convdesk.OutcomeOK && e.Message != "" && e.Action != convdesk.ActionAuditVerify {
-		r.Note = e.Message
+	if id := attemptOf(e); id > 0 {
+		r.AttemptID, r.AttemptURL = id, h.eventURL(id, q)
+	}
+	if e.Outcome != convdesk.OutcomeOK && e.Action != convdesk.ActionAuditVerify {
+		r.Note = auditNote(ctx, e)
 	}
 	return r
+}
+
+// auditNote is why an event did not end OK, in the reader's language where
+// its reason is known: the edit's summary already says what was asked.
+func auditNote(ctx context.Context, e *convdesk.AuditEvent) string {
+	if s := views.ReasonLabel(ctx, convdesk.Reason(e.Detail["reason"]), e.Detail); s != "" {
+		return s
+	}
+	if _, ok := convdesk.SummaryOf(e.Detail); ok {
+		return ""
+	}
+	return e.Message
+}
+
+// attemptOf is the ID of the attempt an outcome event answers
+// (detail.attempt), 0 for other events.
+func attemptOf(e *convdesk.AuditEvent) int64 {
+	id, err := strconv.ParseInt(e.Detail["attempt"], 10, 64)
+	if err != nil || id <= 0 || id >= e.ID {
+		return 0
+	}
+	return id
+}
+
+// answeredAttempts are the attempts among events whose outcome is among
+// them too.
+func answeredAttempts(events []convdesk.AuditEvent) map[int64]bool {
+	pending := map[int64]bool{}
+	for i := range events {
+		if events[i].Outcome == convdesk.OutcomePending {
+			pending[events[i].ID] = true
+		}
+	}
+	answered := map[int64]bool{}
+	for i := range events {
+		if id := attemptOf(&events[i]); pending[id] {
+			answered[id] = true
+		}
+	}
+	return answered
 }
 
 // auditTime is t in the staff member's zone, with UTC alongside.
@@ -118,25 +166,15 @@ func auditTime(t time.Time, loc *time.Location) views.AuditTimeVM {
 	}
 }
 
-// auditT returns the message key, or fallback when there is none.
-func auditT(ctx context.Context, key, fallback string) string {
-	if s := views.T(ctx, key); s != key {
-		return s
-	}
-	return fallback
-}
-
-// auditActionLabel is an action in words; an unknown action shows as recorded.
-func auditActionLabel(ctx context.Context, a convdesk.Action) string {
-	return auditT(ctx, "audit.action."+string(a), string(a))
-}
-
 // auditRoleLabel is a role in words ("" for actors without a role).
 func auditRoleLabel(ctx context.Context, r convdesk.Role) string {
 	if r == "" {
 		return ""
 	}
-	return auditT(ctx, "role."+string(r), string(r))
+	if s := views.T(ctx, "role."+string(r)); s != "role."+string(r) {
+		return s
+	}
+	return string(r)
 }
 
 // auditOutcome is an outcome badge. An outcome the console does not know is
@@ -148,21 +186,20 @@ func auditOutcome(ctx context.Context, o convdesk.Outcome) views.AuditOutcomeVM 
 			key = string(o)
 		}
 	}
-	return views.AuditOutcomeVM{Key: key, Label: views.T(ctx, "audit.outcome."+key)}
-}
-
-// auditCodeMeaning says what an IM result code means.
-func auditCodeMeaning(ctx context.Context, code int) string {
-	return auditT(ctx, "audit.code."+strconv.Itoa(code), views.T(ctx, "audit.code.other", "Code", code))
+	return views.AuditOutcomeVM{Key: key, Label: views.OutcomeLabel(ctx, convdesk.Outcome(key))}
 }
 
 // auditSummaryNames is how many group names a row's summary lists.
 const auditSummaryNames = 3
 
-// auditSummary is a row's short account of an event: the groups and the
-// number of conversations for edits, the search for searches, the account
+// auditSummary is a row's short account of an event: an edit's recorded
+// summary in the reader's language, else the groups and the number of
+// conversations for edits (events recorded before summaries were), the search for searches, the account
 // for staff changes, the format and size for exports.
 func auditSummary(ctx context.Context, e *convdesk.AuditEvent) string {
+	if sum, ok := convdesk.SummaryOf(e.Detail); ok {
+		return views.SummaryText(ctx, sum)
+	}
 	var parts []string
 	names := e.GroupNames
 	switch {
@@ -222,10 +259,11 @@ func (h *AuditPages) eventVM(c echo.Context, e *convdesk.AuditEvent, q string) v
 		ID: e.ID, Time: auditTime(e.Time, loc), TimeZone: loc.String(),
 		Actor: e.ActorName, RoleLabel: auditRoleLabel(ctx, e.ActorRole),
 		ClientIP: e.ClientIP, UserAgent: e.UserAgent, RequestID: e.RequestID, ClientRequestID: e.ClientRequestID,
-		Action: string(e.Action), ActionLabel: auditActionLabel(ctx, e.Action),
+		Action: string(e.Action), ActionLabel: views.ActionLabel(ctx, e.Action),
 		Subject: e.SubjectUser, Groups: e.GroupNames, Ticket: e.Ticket,
-		Outcome: auditOutcome(ctx, e.Outcome), ResultCode: e.ResultCode, ResultMeaning: auditCodeMeaning(ctx, e.ResultCode),
+		Outcome: auditOutcome(ctx, e.Outcome), ResultCode: e.ResultCode, ResultMeaning: views.CodeLabel(ctx, e.ResultCode),
 		Message:  e.Message,
+		Summary:  views.EventText(ctx, e),
 		Duration: e.Duration.Round(time.Microsecond).String(),
 		PrevHash: e.PrevHash, Hash: e.Hash,
 		HasState: len(e.Before) > 0 || len(e.After) > 0,
@@ -241,7 +279,7 @@ func (h *AuditPages) eventVM(c echo.Context, e *convdesk.AuditEvent, q string) v
 		vm.SubjectURL = h.listURL(convdesk.AuditFilter{User: e.SubjectUser}.String(), "", 0)
 		if staff, ok := StaffOf(c); ok && staff.Role.CanViewBoards() {
 			if _, exists := h.s.routeNamed("users.board"); exists {
-				vm.BoardURL = h.s.echo.Reverse("users.board", url.PathEscape(e.SubjectUser))
+				vm.BoardURL = h.s.userURL("users.board", e.SubjectUser)
 			}
 		}
 	}
@@ -250,6 +288,9 @@ func (h *AuditPages) eventVM(c echo.Context, e *convdesk.AuditEvent, q string) v
 	}
 	if e.ID > 1 {
 		vm.PrevURL = h.eventURL(e.ID-1, q)
+	}
+	if id := attemptOf(e); id > 0 {
+		vm.AttemptID, vm.AttemptURL = id, h.eventURL(id, q)
 	}
 	keys := make([]string, 0, len(e.Detail))
 	for k := range e.Detail {
@@ -261,7 +302,7 @@ func (h *AuditPages) eventVM(c echo.Context, e *convdesk.AuditEvent, q string) v
 	}
 	for _, r := range e.Results {
 		vm.Results = append(vm.Results, views.AuditConversationResultVM{
-			ConversationID: string(r.ConversationID), Code: r.Code, Meaning: auditCodeMeaning(ctx, r.Code),
+			ConversationID: string(r.ConversationID), Code: r.Code, Meaning: views.ResultText(ctx, r),
 			Info: r.Info, OK: r.OK(),
 		})
 	}

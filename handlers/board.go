@@ -306,7 +306,7 @@ func (h *Board) Columns(c echo.Context) error {
 		if fi.Ticket != "" {
 			q.Set("ticket", fi.Ticket)
 		}
-		target := h.s.echo.Reverse("users.board", userID)
+		target := h.s.userURL("users.board", userID)
 		if len(q) > 0 {
 			target += "?" + q.Encode()
 		}
@@ -344,7 +344,7 @@ func (h *Board) Column(c echo.Context) error {
 		return err
 	}
 	if !IsFragmentRequest(c.Request()) {
-		return Redirect(c, h.s.echo.Reverse("users.board", userID))
+		return Redirect(c, h.s.userURL("users.board", userID))
 	}
 	f, err := in.Filters.filter()
 	if err != nil {
@@ -360,7 +360,8 @@ func (h *Board) Column(c echo.Context) error {
 	if g != "" {
 		var ok bool
 		if group, ok = board.Group(g); !ok {
-			return convdesk.Errorf(convdesk.ENotFound, convdesk.CodeGroupNotFound, "%s", views.T(ctx, "board.error.group_gone"))
+			return &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeGroupNotFound, Reason: convdesk.ReasonGroupNotFound,
+				Message: "The group does not exist (any more). Reload the board."}
 		}
 	}
 	page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g), cursor, boardPageSize)

@@ -3,9 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/views"
@@ -102,17 +100,21 @@ func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convde
 	}
 	e := &edit{c: c, in: in, userID: userID, action: action}
 	if in.Version == "" {
-		err := convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "%s", views.T(c.Request().Context(), "board.error.no_version"))
+		err := &convdesk.Error{Kind: convdesk.EInvalid, Code: convdesk.CodeInvalidParameter, Reason: convdesk.ReasonNoVersion,
+			Message: "The request lacks the board version. Reload the board and try again."}
 		return nil, convdesk.EditRequest{}, h.recordRefusal(e, err)
 	}
 	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedState: convdesk.StateToken(in.Version)}
 	return e, req, nil
 }
 
-// recordRefusal records an edit the handler refused before the store saw it.
+// recordRefusal records an edit the handler refused before the service saw it.
 func (h *Board) recordRefusal(e *edit, err error) error {
 	ev := convdesk.NewAuditEvent(Attribution(e.c, e.in.Filters.Ticket), e.action, e.userID)
 	ev.Fail(err)
+	if r := convdesk.ReasonOf(err); r != "" {
+		ev.Detail = map[string]string{"reason": string(r)}
+	}
 	if aerr := h.s.audit.Append(e.c.Request().Context(), ev); aerr != nil {
 		return errors.Join(err, aerr)
 	}
@@ -224,7 +226,7 @@ func (h *Board) Reveal(c echo.Context) error {
 		return err
 	}
 	if !IsHTMX(c.Request()) {
-		return Redirect(c, h.s.echo.Reverse("users.board", userID))
+		return Redirect(c, h.s.userURL("users.board", userID))
 	}
 	board, err := h.s.groups.LoadBoard(ctx, userID)
 	if err != nil {
@@ -249,7 +251,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 		if editErr != nil {
 			return editErr
 		}
-		return Redirect(c, h.s.echo.Reverse("users.board", e.userID))
+		return Redirect(c, h.s.userURL("users.board", e.userID))
 	}
 	kind := convdesk.KindOf(editErr)
 	switch {
@@ -263,14 +265,14 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	}
 	board, err := h.s.groups.LoadBoard(ctx, e.userID)
 	if err != nil {
-		return h.committedAnswer(e, res, editErr, board, err)
+		return h.committedAnswer(e, res, editErr, err)
 	}
 	b := h.newBuilder(c, e.userID)
 	b.useBoard(board)
 
 	// A refused name comes back in its form, with the reason.
 	if kind == convdesk.EInvalid {
-		msg := explainRefusal(ctx, editErr, e.in.Name, board)
+		msg := views.RefusalText(ctx, editErr)
 		switch e.action {
 		case convdesk.ActionGroupCreate:
 			return h.refusedCreate(e, b, msg)
@@ -288,7 +290,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	all := e.all || kind == convdesk.EConflict
 	cols, all, err := h.changedColumns(ctx, e, board, f, depths, all)
 	if err != nil {
-		return h.committedAnswer(e, res, editErr, board, err)
+		return h.committedAnswer(e, res, editErr, err)
 	}
 	status := http.StatusOK
 	focus := "board-title"
@@ -299,10 +301,10 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	case convdesk.EConflict:
 		status, level, message = http.StatusConflict, views.ToastWarning, conflictMessage(ctx, editErr)
 	case convdesk.EInvalid:
-		status, level, message = http.StatusUnprocessableEntity, views.ToastError, explainRefusal(ctx, editErr, e.in.Name, board)
+		status, level, message = http.StatusUnprocessableEntity, views.ToastError, views.RefusalText(ctx, editErr)
 		results = b.results(res.Results, message, level, showNames(cols))
 	default:
-		level, message = h.outcome(ctx, e, res, board)
+		level, message = h.outcome(ctx, res)
 		if level != views.ToastSuccess && level != views.ToastInfo {
 			results = b.results(res.Results, message, level, showNames(cols))
 		}
@@ -321,12 +323,12 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 // from its own result: the toast says what it did, nothing is swapped, and
 // "board:refresh" makes board.js reload every column as it now is. Any
 // other failure is the request's error.
-func (h *Board) committedAnswer(e *edit, res convdesk.EditResult, editErr error, board convdesk.Board, readErr error) error {
+func (h *Board) committedAnswer(e *edit, res convdesk.EditResult, editErr error, readErr error) error {
 	if editErr != nil || convdesk.KindOf(readErr) != convdesk.ENotFound {
 		return readErr
 	}
 	c := e.c
-	level, message := h.outcome(c.Request().Context(), e, res, board)
+	level, message := h.outcome(c.Request().Context(), res)
 	Toast(c, level, message)
 	Trigger(c, "board:refresh", true)
 	afterSettle(c, "board:edited", map[string]any{"focus": "board-title", "close": true})
@@ -400,53 +402,20 @@ func (h *Board) refusedRename(e *edit, b *builder, g convdesk.Group, msg string)
 	return Render(e.c, http.StatusUnprocessableEntity, views.RenameForm(col), nil)
 }
 
-// outcome names what an edit did, as the toast says it.
-func (h *Board) outcome(ctx context.Context, e *edit, res convdesk.EditResult, board convdesk.Board) (views.ToastLevel, string) {
+// outcome names what an edit did, as the toast says it: the summary the
+// service recorded, in the label table's words, so the toast, the history
+// and the audit pages say the same.
+func (h *Board) outcome(ctx context.Context, res convdesk.EditResult) (views.ToastLevel, string) {
 	if !res.Changed && res.EventID == 0 {
 		return views.ToastInfo, views.T(ctx, "board.toast.noop")
 	}
-	ok, failed := 0, 0
-	for _, r := range res.Results {
-		if r.OK() {
-			ok++
-		} else {
-			failed++
-		}
-	}
+	_, failed := convdesk.CountResults(res.Results)
 	if res.Outcome == convdesk.OutcomeFailed {
 		return views.ToastError, views.T(ctx, "board.toast.none_changed", "Count", failed)
 	}
-	name := func(id convdesk.GroupID) string {
-		if id == "" {
-			return views.T(ctx, "board.column.none")
-		}
-		if g, found := board.Group(id); found {
-			return g.Name
-		}
-		return res.Group.Name
-	}
-	var msg string
-	switch e.action {
-	case convdesk.ActionConversationMove:
-		switch {
-		case e.in.To == "":
-			msg = views.T(ctx, "board.toast.removed", "Count", ok, "From", name(convdesk.GroupID(e.in.From)))
-		case e.in.From == "":
-			msg = views.T(ctx, "board.toast.added", "Count", ok, "To", name(convdesk.GroupID(e.in.To)))
-		default:
-			msg = views.T(ctx, "board.toast.moved", "Count", ok, "From", name(convdesk.GroupID(e.in.From)), "To", name(convdesk.GroupID(e.in.To)))
-		}
-	case convdesk.ActionConversationAdd:
-		msg = views.T(ctx, "board.toast.added", "Count", ok, "To", name(convdesk.GroupID(e.in.To)))
-	case convdesk.ActionConversationRemove:
-		msg = views.T(ctx, "board.toast.removed", "Count", ok, "From", name(convdesk.GroupID(e.in.From)))
-	case convdesk.ActionGroupCreate:
-		msg = views.T(ctx, "board.toast.created", "Count", res.Group.Count, "Name", res.Group.Name)
-	case convdesk.ActionGroupRename:
-		msg = views.T(ctx, "board.toast.renamed", "Name", res.Group.Name)
-	case convdesk.ActionGroupDelete:
-		msg = views.T(ctx, "board.toast.deleted", "Count", res.Group.Count, "Name", res.Group.Name)
-	}
+	sum := res.Summary
+	sum.Failed = 0
+	msg := views.SummaryText(ctx, sum)
 	if res.Outcome == convdesk.OutcomePartial {
 		return views.ToastWarning, msg + " " + views.T(ctx, "board.toast.some_failed", "Count", failed)
 	}
@@ -487,46 +456,6 @@ func conflictMessage(ctx context.Context, err error) string {
 		summary = changeSummary(ctx, de.Conflict.ChangedAction, de.Conflict.Summary)
 	}
 	return views.T(ctx, "board.conflict", "By", by, "Summary", summary)
-}
-
-// explainRefusal says why the store refused an edit, in the staff member's
-// language where the code (and, for names, the name itself) tells which rule
-// it was; otherwise in the store's own words.
-func explainRefusal(ctx context.Context, err error, name string, board convdesk.Board) string {
-	switch convdesk.CodeOf(err) {
-	case convdesk.CodeGroupLimit:
-		return views.T(ctx, "board.error.group_limit", "Max", convdesk.MaxGroupsPerUser)
-	case convdesk.CodeGroupedLimit:
-		return views.T(ctx, "board.error.grouped_limit", "Max", convdesk.MaxGroupedConversations)
-	case convdesk.CodeGroupNameTooLong:
-		if name == "" {
-			return views.T(ctx, "board.name.empty")
-		}
-		return views.T(ctx, "board.error.name_bytes", "N", len(name), "Max", convdesk.MaxGroupNameBytes)
-	case convdesk.CodeInvalidParameter:
-		if name == "" {
-			break
-		}
-		switch problem, r := convdesk.CheckGroupName(name); problem {
-		case convdesk.GroupNameNotUTF8:
-			return views.T(ctx, "board.error.name_utf8")
-		case convdesk.GroupNameControl:
-			return views.T(ctx, "board.error.name_control")
-		case convdesk.GroupNameInvisible:
-			return views.T(ctx, "board.error.name_invisible", "Char", fmt.Sprintf("%U", r))
-		case convdesk.GroupNameOddSpace:
-			return views.T(ctx, "board.error.name_odd_space", "Char", fmt.Sprintf("%U", r))
-		case convdesk.GroupNameBlank:
-			return views.T(ctx, "board.error.name_blank")
-		case convdesk.GroupNameEdgeSpace:
-			return views.T(ctx, "board.error.name_space")
-		case convdesk.GroupNameOK:
-			if slices.ContainsFunc(board.GroupNames(), func(n string) bool { return convdesk.SameGroupName(n, name) }) {
-				return views.T(ctx, "board.name.duplicate")
-			}
-		}
-	}
-	return convdesk.MessageOf(err)
 }
 
 // showNames maps the conversations shown in cols to their show names, to

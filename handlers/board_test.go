@@ -695,8 +695,8 @@ func TestPartialResults(t *testing.T) {
 		doc := mustDoc(t, rec.Body.String())
 		rows := doc.Find(`[data-testid="edit-result"]`)
 		if rows.Length() != 1 || rows.AttrOr("data-conversation", "") != "c2c_nobody_here" ||
-			rows.Find(`[data-testid="edit-result-code"]`).Text() != strconv.Itoa(convdesk.CodeConversationNotFound) ||
-			!strings.Contains(rows.Text(), "not in the user's list") {
+			rows.Find(`[data-testid="edit-result-code"]`).Text() != strconv.Itoa(convdesk.CodeInvalidParameter) ||
+			!strings.Contains(rows.Text(), "Not in this user's conversation list.") {
 			t.Fatalf("results: %q", rows.Text())
 		}
 		if level, msg := toastOf(t, rec); level != "warning" || !strings.Contains(msg, "1 conversation could not be changed") {
@@ -1099,4 +1099,57 @@ func TestBoardChinese(t *testing.T) {
 	if got := strings.TrimSpace(doc.Find(`#col-none [data-testid="column-title"]`).Text()); got != "未分组" {
 		t.Errorf("none column = %q", got)
 	}
+}
+
+// One move is announced, recorded and shown in the same words, in the
+// reader's language: the toast, the history drawer and the audit list.
+func TestMoveEventWords(t *testing.T) {
+	app := newTestApp(t)
+	agent := app.signIn(t, "agent")
+	auditor := app.signIn(t, "auditor")
+	from, to := app.group("alice", "产品体验"), app.group("alice", "家人")
+	conv := app.only("alice", from.ID)
+	words := func(t *testing.T, id int64, wantEN, wantZH string) {
+		t.Helper()
+		for lang, want := range map[string]string{"en": wantEN, "zh-CN": wantZH} {
+			doc := mustDoc(t, agent.get("/users/alice/history", append([]string{"Accept-Language", lang}, hx...)...).Body.String())
+			got := doc.Find(`[data-testid="history-event"][data-event-id="` + itoa(id) + `"] [data-testid="history-message"]`).Text()
+			if got != want {
+				t.Errorf("history in %s: %q, want %q", lang, got, want)
+			}
+			doc = mustDoc(t, auditor.get("/audit?q=user:alice", "Accept-Language", lang).Body.String())
+			got = doc.Find(`[data-testid="audit-row"][data-event-id="` + itoa(id) + `"] [data-testid="row-summary"]`).Text()
+			if got != want {
+				t.Errorf("audit list in %s: %q, want %q", lang, got, want)
+			}
+		}
+	}
+	t.Run("Move", func(t *testing.T) {
+		rec := agent.post("/users/alice/move", editForm(app.board("alice").State, "from", gid(from.ID), "to", gid(to.ID),
+			"conversation", string(conv.ID)), hx...)
+		const en = "Moved 1 conversation from “产品体验” to “家人”."
+		if _, msg := toastOf(t, rec); msg != en {
+			t.Fatalf("toast %q", msg)
+		}
+		ev := app.lastEvent()
+		if ev.Message != `moved 1 conversation from "产品体验" to "家人"` || ev.Detail["summary"] != "moved" ||
+			ev.Detail["count"] != "1" || ev.Detail["from_name"] != "产品体验" || ev.Detail["to_name"] != "家人" {
+			t.Fatalf("event message %q detail %v", ev.Message, ev.Detail)
+		}
+		words(t, ev.ID, en, "已将 1 个会话从“产品体验”移动到“家人”。")
+	})
+	t.Run("FromNoGroupIsAdd", func(t *testing.T) {
+		loose := app.conversations("alice", "")[0]
+		rec := agent.post("/users/alice/move", editForm(app.board("alice").State, "from", "", "to", gid(to.ID),
+			"conversation", string(loose.ID)), hx...)
+		const en = "Added 1 conversation to “家人”."
+		if _, msg := toastOf(t, rec); msg != en {
+			t.Fatalf("toast %q", msg)
+		}
+		ev := app.lastEvent()
+		if ev.Action != convdesk.ActionConversationMove || ev.Message != `added 1 conversation to "家人"` || ev.Detail["summary"] != "added" {
+			t.Fatalf("event %s message %q detail %v", ev.Action, ev.Message, ev.Detail)
+		}
+		words(t, ev.ID, en, "已将 1 个会话添加到“家人”。")
+	})
 }

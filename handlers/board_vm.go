@@ -113,11 +113,12 @@ func (h *Board) newBuilder(c echo.Context, userID string) *builder {
 		canReveal: canEdit && h.s.groups.Capabilities().LastMessage,
 		times:     newTimeFormatter(c.Request().Context(), h.s.now(), Location(c)),
 	}
-	r := func(name string) string { return h.s.echo.Reverse(name, userID) }
+	r := func(name string) string { return h.s.userURL(name, userID) }
 	b.urls = views.BoardURLs{
 		Search:  h.s.echo.Reverse("users.search"),
 		Board:   r("users.board"),
 		Columns: r("users.board.columns"),
+		Column:  r("users.board.column"),
 		History: r("users.board.history"),
 		Move:    r("users.board.move"),
 		Add:     r("users.board.add"),
@@ -211,7 +212,7 @@ func (b *builder) column(bd convdesk.Board, col column, f filterInput, rename *r
 		q := url.Values{"group": {string(g.ID)}}
 		f.addTo(q)
 		vm.Pending = true
-		vm.LoadURL = b.e.Reverse("users.board.column", b.userID) + "?" + q.Encode()
+		vm.LoadURL = b.urls.Column + "?" + q.Encode()
 		return vm
 	}
 	vm.Cards = make([]views.CardVM, len(col.page.Conversations))
@@ -228,7 +229,7 @@ func (b *builder) column(bd convdesk.Board, col column, f filterInput, rename *r
 func (b *builder) moreURL(g convdesk.GroupID, next convdesk.Cursor, f filterInput) string {
 	q := url.Values{"group": {string(g)}, "cursor": {string(next)}}
 	f.addTo(q)
-	return b.e.Reverse("users.board.column", b.userID) + "?" + q.Encode()
+	return b.urls.Column + "?" + q.Encode()
 }
 
 // card builds one conversation's card as shown in the column of group g.
@@ -322,7 +323,7 @@ func (b *builder) results(res []convdesk.OperationResult, summary string, level 
 			ConversationID: string(r.ConversationID),
 			ShowName:       names[string(r.ConversationID)],
 			Code:           r.Code,
-			Message:        views.ResultMessage(b.ctx, r.Code),
+			Message:        views.ResultText(b.ctx, r),
 			Info:           r.Info,
 		})
 	}
@@ -345,10 +346,10 @@ func (b *builder) history(events []convdesk.AuditEvent, first bool) views.Histor
 			ID:            ev.ID,
 			Time:          b.times.vm(ev.Time),
 			Actor:         ev.ActorName,
-			Action:        actionLabel(b.ctx, ev.Action),
+			Action:        views.ActionLabel(b.ctx, ev.Action),
 			Outcome:       string(ev.Outcome),
-			OutcomeLabel:  outcomeLabel(b.ctx, ev.Outcome),
-			Message:       ev.Message,
+			OutcomeLabel:  views.OutcomeLabel(b.ctx, ev.Outcome),
+			Message:       views.EventText(b.ctx, &ev),
 			Ticket:        ev.Ticket,
 			Groups:        ev.GroupNames,
 			Conversations: len(ev.ConversationIDs),
@@ -367,18 +368,9 @@ func (b *builder) history(events []convdesk.AuditEvent, first bool) views.Histor
 	return vm
 }
 
-// actionLabel is an audit action in words.
-func actionLabel(ctx context.Context, a convdesk.Action) string {
-	key := "board.action." + string(a)
-	if s := views.T(ctx, key); s != key {
-		return s
-	}
-	return string(a)
-}
-
-// changeSummary says what a change did: the store's own summary (English,
-// naming groups and counts) on an English page, the action in the page's
-// language otherwise.
+// changeSummary says what a change did: the backend's record of the last
+// change (English, naming groups and counts) on an English page, the action
+// in the page's language otherwise.
 func changeSummary(ctx context.Context, action convdesk.Action, summary string) string {
 	if summary != "" && locale.From(ctx).Lang == "en" {
 		return summary
@@ -386,16 +378,7 @@ func changeSummary(ctx context.Context, action convdesk.Action, summary string) 
 	if action == "" {
 		return views.T(ctx, "board.conflict.changed")
 	}
-	return actionLabel(ctx, action)
-}
-
-// outcomeLabel is an outcome in words.
-func outcomeLabel(ctx context.Context, o convdesk.Outcome) string {
-	key := "board.outcome." + string(o)
-	if s := views.T(ctx, key); s != key {
-		return s
-	}
-	return string(o)
+	return views.ActionLabel(ctx, action)
 }
 
 // timeFormatter shows times relative to now, with the absolute time in the

@@ -48,7 +48,7 @@ func (s *Server) HTTPErrorHandler(err error, c echo.Context) {
 		// Echo's body limit answers before any handler, and often before
 		// the session is read (then the client address is the source):
 		// the refusal is recorded here, the one place every 413 passes.
-		if rerr := s.recordRefusal(c, reasonBodyTooLarge, err, map[string]string{"limit": s.cfg.BodyLimit}); rerr != err {
+		if rerr := s.recordRefusal(c, convdesk.ReasonBodyTooLarge, err, map[string]string{"limit": s.cfg.BodyLimit}); rerr != err {
 			s.log.Error("recording a refused request failed", "request_id", RequestID(c), "err", rerr)
 		}
 	}
@@ -94,12 +94,13 @@ func (s *Server) writeComponent(c echo.Context, status int, component templ.Comp
 }
 
 // describe returns the status and the safe message for err. A domain error
-// speaks for itself, unless it is internal and was caused by the request's
+// is worded from its reason by the label table (its own message when it has
+// none), unless it is internal and was caused by the request's
 // deadline: running out of time is "unavailable", not a bug.
 func (s *Server) describe(ctx context.Context, err error) (int, string) {
 	var de *convdesk.Error
 	if errors.As(err, &de) && de.Kind != convdesk.EInternal {
-		return StatusOf(de), convdesk.MessageOf(de)
+		return StatusOf(de), views.RefusalText(ctx, de)
 	}
 	var br *badRequest
 	if errors.As(err, &br) {

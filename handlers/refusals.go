@@ -15,16 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Why a request was refused before any domain operation saw it; an event's
-// detail.reason.
-const (
-	reasonBadForm      = "bad_form"       // the query or body could not be bound
-	reasonBadUserID    = "bad_user_id"    // the user ID in the path is not one
-	reasonBadEventID   = "bad_event_id"   // the event ID in the path is not one
-	reasonBadFilter    = "bad_filter"     // the audit filter cannot be read
-	reasonBodyTooLarge = "body_too_large" // the body is over the configured limit
-)
-
 // badRequest is a request refused as malformed (400) with a message that is
 // safe to show; the error handler shows Message rather than the generic one.
 type badRequest struct {
@@ -62,7 +52,7 @@ func (s *Server) bindInput(c echo.Context, in any) error {
 		msg = views.T(ctx, "error.bad_number", "Field", field)
 	}
 	refusal := &badRequest{Message: msg, Cause: err}
-	return s.recordRefusal(c, reasonBadForm, refusal, nil)
+	return s.recordRefusal(c, convdesk.ReasonBadForm, refusal, nil)
 }
 
 // badNumberField names the first numeric field of in whose submitted value
@@ -104,21 +94,56 @@ func badNumberField(c echo.Context, in any) string {
 	return walk(t)
 }
 
-// pathUserID reads the end user's ID from the :id path parameter. IDs are
-// letters, digits and _ - . @, which travel unescaped; an escaped form is
-// decoded all the same. An ID that is not one is refused and recorded.
+// pathUserID reads the end user's ID from the :id path parameter. User IDs
+// are any printable ASCII (convdesk.ValidateUserID), so URLs carry them
+// path-escaped (userPath). Echo takes parameters from the request's RawPath
+// when Go kept one (the path had an escape whose decoding is ambiguous, such
+// as %2F, or one Go would not write, such as %27), still escaped, and from
+// the decoded Path otherwise: only the first is unescaped here, so "%" in an
+// ID (sent as %25) is never decoded twice. An ID that breaks the rule is
+// refused (422) and recorded; a valid one no user has is the service's "no
+// such user" (404).
 func (s *Server) pathUserID(c echo.Context) (string, error) {
 	raw := c.Param("id")
-	id, err := url.PathUnescape(raw)
+	id, err := unescapeUserID(c, raw)
 	if err != nil {
-		err = convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The user ID in the address is not valid.")
+		err = &convdesk.Error{Kind: convdesk.EInvalid, Code: convdesk.CodeInvalidParameter, Reason: convdesk.ReasonBadUserID,
+			Message: "The user ID in the address is not valid."}
 	} else {
 		err = convdesk.ValidateUserID(id)
 	}
 	if err != nil {
-		return "", s.recordRefusal(c, reasonBadUserID, err, map[string]string{"user_id": boundUTF8(raw, 64)})
+		return "", s.recordRefusal(c, convdesk.ReasonBadUserID, err, map[string]string{"user_id": boundUTF8(raw, 64)})
 	}
 	return id, nil
+}
+
+// unescapeUserID decodes the :id parameter raw as Echo gave it (see
+// pathUserID).
+func unescapeUserID(c echo.Context, raw string) (string, error) {
+	if c.Request().URL.RawPath == "" {
+		return raw, nil
+	}
+	return url.PathUnescape(raw)
+}
+
+// userPath is a user's ID as one path segment: path-escaped (space, '/',
+// '%', '?', '#' and the like), and "." and ".." spelt %2E so that no client
+// resolves them as dot segments. Echo's Reverse pastes parameters as given,
+// so every URL naming a user is built with it (Server.userURL).
+func userPath(id string) string {
+	switch id {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(id)
+}
+
+// userURL is the route name's URL for the user with this ID.
+func (s *Server) userURL(name, userID string) string {
+	return s.echo.Reverse(name, userPath(userID))
 }
 
 // refusalActions are the actions a refused request is recorded as on the
@@ -167,7 +192,7 @@ func refusalSource(c echo.Context, kind string) string {
 // the coalescer: the first of its kind from a source in a minute at once,
 // the rest counted. It returns err, joined with the recording's error if
 // that failed.
-func (s *Server) recordRefusal(c echo.Context, reason string, err error, detail map[string]string) error {
+func (s *Server) recordRefusal(c echo.Context, reason convdesk.Reason, err error, detail map[string]string) error {
 	if s.coalesce == nil {
 		return err
 	}
@@ -186,16 +211,16 @@ func (s *Server) recordRefusal(c echo.Context, reason string, err error, detail 
 		route = "(no route)"
 	}
 	ev.Message = fmt.Sprintf("refused %s %s: %s", c.Request().Method, route, ev.Message)
-	ev.Detail = map[string]string{"reason": reason, "route": info.Name, "method": c.Request().Method}
+	ev.Detail = map[string]string{"reason": string(reason), "route": info.Name, "method": c.Request().Method}
 	for k, v := range detail {
 		ev.Detail[k] = v
 	}
-	if reason != reasonBadUserID && strings.HasPrefix(info.Path, "/users/:id") {
-		if id, perr := url.PathUnescape(c.Param("id")); perr == nil && convdesk.ValidateUserID(id) == nil {
+	if reason != convdesk.ReasonBadUserID && strings.HasPrefix(info.Path, "/users/:id") {
+		if id, perr := unescapeUserID(c, c.Param("id")); perr == nil && convdesk.ValidateUserID(id) == nil {
 			ev.SubjectUser = id
 		}
 	}
-	source := refusalSource(c, reason+"|"+string(action))
+	source := refusalSource(c, string(reason)+"|"+string(action))
 	// Recorded even when the client went away: the attempt was made.
 	if aerr := s.coalesce.Record(context.WithoutCancel(c.Request().Context()), source, ev); aerr != nil {
 		return errors.Join(err, aerr)

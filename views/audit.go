@@ -89,10 +89,15 @@ type AuditRowVM struct {
 	ActionLabel string
 	Subject     string
 	Summary     string
-	// Note is a refused or failed event's message, shown under the summary.
+	// Note says why a refused or failed event did not end OK, under the
+	// summary.
 	Note    string
 	Outcome AuditOutcomeVM
 	Ticket  string
+	// AttemptID and AttemptURL: the row is a remote edit's outcome, shown
+	// for the attempt recorded before the call too, which it links.
+	AttemptID  int64
+	AttemptURL string
 }
 
 // AuditTimeVM is an event's time in the staff member's zone, with UTC.
@@ -145,13 +150,24 @@ type AuditEventVM struct {
 	Outcome       AuditOutcomeVM
 	ResultCode    int
 	ResultMeaning string
-	Message       string
-	Detail        []AuditKeyValueVM
-	Duration      string
+	Message       string // as recorded, in English
+	// Summary is what happened in the reader's language (the recorded
+	// message for events without a summary or reason).
+	Summary  string
+	Detail   []AuditKeyValueVM
+	Duration string
 
 	PrevHash string
 	PrevURL  string // the predecessor's detail page
 	Hash     string
+
+	// A remote edit is two events: the attempt recorded before the call and
+	// its outcome after. An outcome links its attempt, an attempt its
+	// outcome (none while it is open).
+	AttemptID  int64
+	AttemptURL string
+	OutcomeID  int64
+	OutcomeURL string
 
 	// Diff is the before/after state as changes per group.
 	Diff []AuditGroupDiffVM

@@ -114,6 +114,7 @@ type BoardURLs struct {
 	Search  string
 	Board   string
 	Columns string
+	Column  string // one column, or its next page
 	History string
 	Move    string
 	Add     string
@@ -334,13 +335,15 @@ type HistoryVM struct {
 
 // HistoryEventVM is one audit event in the board's history drawer.
 type HistoryEventVM struct {
-	ID            int64
-	Time          TimeVM
-	Actor         string
-	Role          string
-	Action        string // translated
-	Outcome       string // ok, partial, failed…
-	OutcomeLabel  string
+	ID           int64
+	Time         TimeVM
+	Actor        string
+	Role         string
+	Action       string // translated
+	Outcome      string // ok, partial, failed…
+	OutcomeLabel string
+	// Message is what happened in the reader's language: the edit's
+	// summary or the refusal's reason, else the recorded message.
 	Message       string
 	Ticket        string
 	Groups        []string
@@ -352,16 +355,6 @@ type HistoryEventVM struct {
 type HistoryPageVM struct {
 	Layout  LayoutVM
 	History HistoryVM
-}
-
-// ResultMessage is the plain-language text for an IM result code, from the
-// board catalog's table of codes (board.result.code.<code>).
-func ResultMessage(ctx context.Context, code int) string {
-	key := "board.result.code." + strconv.Itoa(code)
-	if msg := T(ctx, key); msg != key {
-		return msg
-	}
-	return T(ctx, "board.result.code.other", "Code", code)
 }
 
 // The limits the board's hints quote, from the domain.

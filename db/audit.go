@@ -156,5 +156,5 @@ func insertTerms(ctx context.Context, tx *sqlx.Tx, e *convdesk.AuditEvent) error
 // Append records an event that accompanies no edit (reads, sign-ins, staff
 // changes, exports), in its own durable transaction.
 func (db *DB) Append(ctx context.Context, e *convdesk.AuditEvent) error {
-	return db.withTx(ctx, func(tx *sqlx.Tx) error { return db.appendEvent(ctx, tx, e) })
+	return db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error { return db.appendEvent(ctx, tx, e) })
 }

@@ -110,7 +110,7 @@ var afterCheckpointCommit func()
 // witness's last line, so the witness's chain of MACs stays unbroken.
 func (db *DB) signCheckpoint(ctx context.Context, from *convdesk.Checkpoint) (*convdesk.Checkpoint, error) {
 	var out *convdesk.Checkpoint
-	err := db.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var head struct {
 			ID   int64  `db:"id"`
 			Hash string `db:"hash"`

@@ -40,7 +40,7 @@ func (db *DB) GenerateAuditEvents(ctx context.Context, n int, base time.Time, se
 	at := start
 	for done := 0; done < n; {
 		batch := min(generateBatch, n-done)
-		err := db.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 			var head struct {
 				ID   int64  `db:"id"`
 				Hash string `db:"hash"`

@@ -306,7 +306,7 @@ func (db *DB) startWitness(ctx context.Context, st witnessState) (int64, *convde
 		"first_checkpoint": strconv.FormatInt(from, 10),
 		"verified_events":  strconv.FormatInt(rep.Events, 10),
 	}
-	err = db.withTx(ctx, func(tx *sqlx.Tx) error {
+	err = db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, settingWitnessFrom, strconv.FormatInt(from, 10)); err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (db *DB) acceptBreak(ctx context.Context, res TrailCheck, brk convdesk.Veri
 	if st.tail.Found {
 		ev.Detail["witness_last_checkpoint"] = strconv.FormatInt(st.tail.Last.ID, 10)
 	}
-	err := db.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var list string
 		err := tx.GetContext(ctx, &list, `SELECT value FROM settings WHERE key = ?`, settingAcceptedBreaks)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -74,7 +74,7 @@ func TestMakeYearTrail(t *testing.T) {
 	const batch = 50000
 	for lo := int64(1); lo <= n; lo += batch {
 		hi := min(lo+batch-1, n)
-		err := d.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := d.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 			events, err := newSeedInserter(ctx, tx, "audit_events", "id", "at", "actor_id", "actor_name", "actor_role",
 				"client_ip", "user_agent", "request_id", "client_request_id", "action", "subject_user", "group_names",
 				"conversation_ids", "ticket", "before_state", "after_state", "outcome", "result_code", "results",

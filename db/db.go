@@ -30,6 +30,9 @@ type DB struct {
 	rw   *sqlx.DB
 	ro   *sqlx.DB
 	path string
+	// commit runs every write transaction, several to a commit when they
+	// arrive together (commit.go).
+	commit *committer
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -75,13 +78,14 @@ func Open(path string) (*DB, error) {
 		rw.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.commit = newCommitter(rw)
 	if err := db.migrate(context.Background()); err != nil {
-		rw.Close()
+		db.Close()
 		return nil, err
 	}
 	ro, err := sqlx.Open(driverName, readDSN(path))
 	if err != nil {
-		rw.Close()
+		db.Close()
 		return nil, err
 	}
 	ro.SetMaxOpenConns(8)
@@ -90,8 +94,12 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
+// Close lets the write jobs already queued commit, then closes both pools.
+// Writes asked for after Close fail.
 func (db *DB) Close() error {
+	if db.commit != nil {
+		db.commit.close()
+	}
 	var errs []error
 	if db.ro != nil {
 		errs = append(errs, db.ro.Close())
@@ -112,17 +120,15 @@ func (db *DB) Ping(ctx context.Context) error {
 // now returns the clock's time truncated to the stored precision.
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
 
-// withTx runs fn in a write transaction, committing when fn returns nil.
-func (db *DB) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.rw.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+// withTx runs fn as one write transaction: its work commits, durably, when
+// fn returns nil and is rolled back when it returns an error (or panics),
+// and withTx returns only then. fn may share its transaction and commit with
+// other write jobs (group commit, commit.go), each in its own savepoint, so
+// it must use the ctx it is given, never an outer one: that ctx is not
+// cancelled once fn has started, since a cancelled statement would roll back
+// the shared transaction. A ctx done before fn starts skips it.
+func (db *DB) withTx(ctx context.Context, fn func(ctx context.Context, tx *sqlx.Tx) error) error {
+	return db.commit.do(ctx, fn)
 }
 
 // migrate applies the embedded migrations not yet recorded, each in its own
@@ -152,7 +158,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for _, m := range ms {
-		err := db.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 			var n int
 			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version); err != nil {
 				return err

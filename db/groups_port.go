@@ -157,10 +157,12 @@ func snapshot(ctx context.Context, tx *sqlx.Tx, r convdesk.SnapshotRequest) (con
 
 // write is the one shape of every write: in one write transaction, refuse if
 // the user's state is no longer w.State, apply, advance the version with the
-// change's description, and append w.Event.
-func (g *Groups) write(ctx context.Context, w convdesk.Write, apply func(tx *sqlx.Tx) error) (convdesk.StateToken, error) {
+// change's description, and append w.Event. The transaction may be shared
+// with other writes (group commit, commit.go); this one's work commits or
+// rolls back as a whole all the same, and write returns after its commit.
+func (g *Groups) write(ctx context.Context, w convdesk.Write, apply func(ctx context.Context, tx *sqlx.Tx) error) (convdesk.StateToken, error) {
 	var state convdesk.StateToken
-	err := g.db.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := g.db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		u, err := getUserRow(ctx, tx, w.UserID)
 		if err != nil {
 			return err
@@ -168,7 +170,7 @@ func (g *Groups) write(ctx context.Context, w convdesk.Write, apply func(tx *sql
 		if stateToken(u.Version) != w.State {
 			return convdesk.ErrStateChanged
 		}
-		if err := apply(tx); err != nil {
+		if err := apply(ctx, tx); err != nil {
 			return err
 		}
 		version := u.Version + 1
@@ -191,14 +193,17 @@ func (g *Groups) write(ctx context.Context, w convdesk.Write, apply func(tx *sql
 	if errors.Is(err, convdesk.ErrStateChanged) {
 		return "", err
 	}
-	return state, domainError(err)
+	if err != nil {
+		return "", domainError(err)
+	}
+	return state, nil
 }
 
 // CreateGroup creates a group with its initial conversations and records
 // the new group's ID in the event's states.
 func (g *Groups) CreateGroup(ctx context.Context, w convdesk.Write, name string, ids []convdesk.ConversationID) (convdesk.WriteResult, error) {
 	var res convdesk.WriteResult
-	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
+	state, err := g.write(ctx, w, func(ctx context.Context, tx *sqlx.Tx) error {
 		r, err := tx.ExecContext(ctx, `INSERT INTO conv_groups (user_id, name, created_at) VALUES (?, ?, ?)`,
 			w.UserID, name, w.Change.At.UnixMicro())
 		if isUniqueViolation(err) {
@@ -238,7 +243,7 @@ func (g *Groups) CreateGroup(ctx context.Context, w convdesk.Write, name string,
 
 // RenameGroup renames a group.
 func (g *Groups) RenameGroup(ctx context.Context, w convdesk.Write, group convdesk.Group, newName string) (convdesk.WriteResult, error) {
-	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
+	state, err := g.write(ctx, w, func(ctx context.Context, tx *sqlx.Tx) error {
 		row, ok := groupRowID(group.ID)
 		if !ok {
 			return errGroupNotFound()
@@ -254,7 +259,7 @@ func (g *Groups) RenameGroup(ctx context.Context, w convdesk.Write, group convde
 
 // DeleteGroup deletes a group; its memberships go with it.
 func (g *Groups) DeleteGroup(ctx context.Context, w convdesk.Write, group convdesk.Group) (convdesk.WriteResult, error) {
-	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
+	state, err := g.write(ctx, w, func(ctx context.Context, tx *sqlx.Tx) error {
 		// group_members rows go with it (ON DELETE CASCADE).
 		row, ok := groupRowID(group.ID)
 		if !ok {
@@ -269,7 +274,7 @@ func (g *Groups) DeleteGroup(ctx context.Context, w convdesk.Write, group convde
 // ChangeMembers applies the steps in order.
 func (g *Groups) ChangeMembers(ctx context.Context, w convdesk.Write, steps []convdesk.MemberStep) (convdesk.WriteResult, error) {
 	res := convdesk.WriteResult{Steps: make([][]convdesk.OperationResult, len(steps))}
-	state, err := g.write(ctx, w, func(tx *sqlx.Tx) error {
+	state, err := g.write(ctx, w, func(ctx context.Context, tx *sqlx.Tx) error {
 		for i, st := range steps {
 			row, ok := groupRowID(st.Group.ID)
 			if !ok {

@@ -56,7 +56,7 @@ const (
 //     at least one group, 5,000 conversations. Most of his C2C peers are
 //     customers who are not demo users themselves (IDs cust######).
 func (db *DB) SeedDemo(ctx context.Context, base time.Time) error {
-	return db.withTx(ctx, func(tx *sqlx.Tx) error {
+	return db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var done string
 		err := tx.GetContext(ctx, &done, `SELECT value FROM settings WHERE key = ?`, SettingDemoSeeded)
 		switch {

@@ -51,7 +51,7 @@ func noSuchStaff(username string) error {
 // loads the account, applies change, and appends the event; a refusal is
 // recorded as a failed attempt.
 func (db *DB) staffEdit(ctx context.Context, a convdesk.Attribution, action convdesk.Action, username string,
-	detail map[string]string, change func(tx *sqlx.Tx, m *convdesk.StaffMember) error) (convdesk.StaffMember, error) {
+	detail map[string]string, change func(ctx context.Context, tx *sqlx.Tx, m *convdesk.StaffMember) error) (convdesk.StaffMember, error) {
 	start := time.Now()
 	ev := convdesk.NewAuditEvent(a, action, "")
 	ev.Detail = map[string]string{"staff": username}
@@ -59,7 +59,7 @@ func (db *DB) staffEdit(ctx context.Context, a convdesk.Attribution, action conv
 		ev.Detail[k] = v
 	}
 	var out convdesk.StaffMember
-	err := db.withTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var r staffRow
 		err := tx.GetContext(ctx, &r, `SELECT `+staffColumns+` FROM staff WHERE username = ?`, username)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -69,7 +69,7 @@ func (db *DB) staffEdit(ctx context.Context, a convdesk.Attribution, action conv
 			return convdesk.Internal(err)
 		}
 		m := r.member()
-		if err := change(tx, &m); err != nil {
+		if err := change(ctx, tx, &m); err != nil {
 			return err
 		}
 		out = m
@@ -115,7 +115,7 @@ func (db *DB) CreateStaff(ctx context.Context, a convdesk.Attribution, s convdes
 		if s.PasswordHash == "" {
 			return convdesk.Internal(errors.New("create staff: empty password hash"))
 		}
-		return db.withTx(ctx, func(tx *sqlx.Tx) error {
+		return db.withTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 			now := db.now()
 			res, err := tx.ExecContext(ctx, `INSERT INTO staff (username, display_name, role, password_hash, must_change_password, created_at)
 				VALUES (?, ?, ?, ?, ?, ?)`, s.Username, s.DisplayName, string(s.Role), s.PasswordHash, s.MustChangePassword, now.UnixMicro())
@@ -184,7 +184,7 @@ func (db *DB) ListStaff(ctx context.Context) ([]convdesk.StaffMember, error) {
 // SetStaffRole changes a role; the last active admin cannot be demoted.
 func (db *DB) SetStaffRole(ctx context.Context, a convdesk.Attribution, username string, role convdesk.Role) (convdesk.StaffMember, error) {
 	return db.staffEdit(ctx, a, convdesk.ActionStaffRole, username, map[string]string{"role": string(role)},
-		func(tx *sqlx.Tx, m *convdesk.StaffMember) error {
+		func(ctx context.Context, tx *sqlx.Tx, m *convdesk.StaffMember) error {
 			if _, err := convdesk.ParseRole(string(role)); err != nil {
 				return err
 			}
@@ -206,7 +206,7 @@ func (db *DB) SetStaffRole(ctx context.Context, a convdesk.Attribution, username
 // DisableStaff disables an account; its sessions end at their next request.
 func (db *DB) DisableStaff(ctx context.Context, a convdesk.Attribution, username string) (convdesk.StaffMember, error) {
 	return db.staffEdit(ctx, a, convdesk.ActionStaffDisable, username, nil,
-		func(tx *sqlx.Tx, m *convdesk.StaffMember) error {
+		func(ctx context.Context, tx *sqlx.Tx, m *convdesk.StaffMember) error {
 			if !m.Active() {
 				return convdesk.Errorf(convdesk.EInvalid, 0, "The account %q is already disabled.", username)
 			}
@@ -228,7 +228,7 @@ func (db *DB) DisableStaff(ctx context.Context, a convdesk.Attribution, username
 // EnableStaff re-enables a disabled account.
 func (db *DB) EnableStaff(ctx context.Context, a convdesk.Attribution, username string) (convdesk.StaffMember, error) {
 	return db.staffEdit(ctx, a, convdesk.ActionStaffEnable, username, nil,
-		func(tx *sqlx.Tx, m *convdesk.StaffMember) error {
+		func(ctx context.Context, tx *sqlx.Tx, m *convdesk.StaffMember) error {
 			if m.Active() {
 				return convdesk.Errorf(convdesk.EInvalid, 0, "The account %q is already active.", username)
 			}
@@ -244,7 +244,7 @@ func (db *DB) EnableStaff(ctx context.Context, a convdesk.Attribution, username 
 func (db *DB) SetStaffPassword(ctx context.Context, a convdesk.Attribution, username, hash string, mustChange bool) (convdesk.StaffMember, error) {
 	detail := map[string]string{"reset": fmt.Sprint(mustChange)}
 	return db.staffEdit(ctx, a, convdesk.ActionStaffPassword, username, detail,
-		func(tx *sqlx.Tx, m *convdesk.StaffMember) error {
+		func(ctx context.Context, tx *sqlx.Tx, m *convdesk.StaffMember) error {
 			if hash == "" {
 				return convdesk.Internal(errors.New("set password: empty hash"))
 			}

@@ -10,7 +10,6 @@ package db
 import (
 	"context"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/auditexport"
+	"github.com/convdesk/convdesk/latency"
 )
 
 // benchEvents is the size of the audit trail the benchmarks run against.
@@ -158,15 +158,11 @@ func reportPercentiles(b *testing.B, durations []time.Duration) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// percentiles returns the p50 and p99 of durations in milliseconds
-// (nearest rank), sorting durations.
+// percentiles returns the p50 and p99 of durations in milliseconds by the
+// one definition every benchmark shares (package latency), sorting durations.
 func percentiles(durations []time.Duration) (p50, p99 float64) {
-	slices.Sort(durations)
-	at := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(durations)))) - 1
-		return float64(durations[max(i, 0)]) / float64(time.Millisecond)
-	}
-	return at(0.50), at(0.99)
+	s := latency.Summarize(durations)
+	return latency.Ms(s.P50), latency.Ms(s.P99)
 }
 
 // BenchmarkAuditQuery times the first and the thousandth page of each filter

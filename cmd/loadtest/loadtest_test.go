@@ -136,3 +136,22 @@ func TestServeBytesRefusesOtherAddresses(t *testing.T) {
 		t.Fatal("serve-bytes listened beyond 127.0.0.1")
 	}
 }
+
+func TestBytesFlag(t *testing.T) {
+	b := bytesFlag{}
+	if err := b.Set("/audit?q=action%3Agroup.rename=/tmp/a=b/page.html"); err == nil {
+		// The file is what follows the last "=".
+		if b["/audit?q=action%3Agroup.rename=/tmp/a"] != "b/page.html" {
+			t.Errorf("%v", b)
+		}
+	}
+	b = bytesFlag{}
+	if err := b.Set("/audit?q=x=/tmp/p.html"); err != nil || b["/audit?q=x"] != "/tmp/p.html" {
+		t.Errorf("%v %v", b, err)
+	}
+	for _, bad := range []string{"nopath", "audit=/x", "/x="} {
+		if err := (bytesFlag{}).Set(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -143,8 +143,10 @@ type bytesFlag map[string]string
 
 func (b bytesFlag) String() string { return fmt.Sprint(map[string]string(b)) }
 func (b bytesFlag) Set(s string) error {
-	path, file, ok := strings.Cut(s, "=")
-	if !ok || !strings.HasPrefix(path, "/") {
+	// The file is after the last "=": the path's query may hold "=" too.
+	i := strings.LastIndex(s, "=")
+	path, file := s[:max(i, 0)], s[i+1:]
+	if i < 0 || !strings.HasPrefix(path, "/") || file == "" {
 		return fmt.Errorf("%q: want /path=file", s)
 	}
 	b[path] = file

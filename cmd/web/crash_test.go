@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +20,25 @@ import (
 	"github.com/convdesk/convdesk/db"
 	"github.com/convdesk/convdesk/witness"
 )
+
+// crashRounds is how many arbitrary-moment kills the crash test makes:
+// two in the short form that go test ./... runs, more when asked
+// (-crash.rounds=20, or CONVDESK_CRASH_ROUNDS=20).
+var crashRounds = flag.Int("crash.rounds", 0, "arbitrary-moment SIGKILL rounds of the crash test (default 2, or $CONVDESK_CRASH_ROUNDS)")
+
+func crashRoundCount(t *testing.T) int {
+	if *crashRounds > 0 {
+		return *crashRounds
+	}
+	if v := os.Getenv("CONVDESK_CRASH_ROUNDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CONVDESK_CRASH_ROUNDS=%q: want a positive number", v)
+		}
+		return n
+	}
+	return 2
+}
 
 // witnessCount is how many checkpoints the witness holds.
 func witnessCount(t *testing.T, path string) int64 {
@@ -42,8 +65,17 @@ func poll(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // TestCrashBetweenCheckpointAndWitness runs the real binary under concurrent
 // writes and SIGKILLs it, once exactly between a checkpoint's commit and its
 // witness line (a hook only built into -tags crashtest binaries) and then at
-// arbitrary moments: every restart must pass the start-up check without
-// --allow-broken-trail, and the trail must verify at the end.
+// arbitrary moments while demo agents move, rename, create and delete groups
+// over HTTP and another process appends events to the same file. After
+// every restart, which must pass the start-up check without
+// --allow-broken-trail: every edit answered 200 is in the audit trail, the
+// boards and the trail agree (checkCrashEdits), the chain and the witness
+// verify (audit verify exits 0) and PRAGMA integrity_check is ok.
+//
+// The short form (go test ./...) kills twice at arbitrary moments; the long
+// form more often:
+//
+//	go test ./cmd/web/ -run CrashBetween -crash.rounds=20 -timeout 30m -v
 func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -61,7 +93,7 @@ func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 
 	// start runs the server; ready waits until it listens.
 	start := func(round int, env ...string) (*exec.Cmd, string) {
-		logPath := filepath.Join(dir, "server"+string(rune('0'+round))+".log")
+		logPath := filepath.Join(dir, fmt.Sprintf("server%d.log", round))
 		logFile, err := os.Create(logPath)
 		if err != nil {
 			t.Fatal(err)
@@ -76,14 +108,42 @@ func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		return cmd, logPath
 	}
-	ready := func(cmd *exec.Cmd, logPath string) {
+	// ready waits until the server listens and returns its base URL.
+	ready := func(cmd *exec.Cmd, logPath string) string {
+		var base string
 		poll(t, 15*time.Second, "the server to listen", func() bool {
 			b, _ := os.ReadFile(logPath)
 			if strings.Contains(string(b), "refusing to start") || strings.Contains(string(b), "convdesk:") {
 				t.Fatalf("the server did not start:\n%s", b)
 			}
-			return strings.Contains(string(b), "msg=listening")
+			_, after, ok := strings.Cut(string(b), "msg=listening url=")
+			base, _, _ = strings.Cut(after, "\n")
+			base = strings.Trim(strings.TrimSpace(base), `"`)
+			return ok
 		})
+		return base
+	}
+	// check runs the checks every restart must pass.
+	check := func(round int, base crashBaseline, edits *crashEdits) {
+		t.Helper()
+		acked, claims := checkCrashEdits(t, dbPath, base, edits)
+		d, err := db.Open(dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ic, err := d.IntegrityCheck(context.Background())
+		d.Close()
+		if err != nil || ic != "ok" {
+			t.Fatalf("after round %d: integrity_check %q, %v", round, ic, err)
+		}
+		if code, stdout, stderr := runCmd(t, "audit", "verify", "--db", dbPath); code != 0 {
+			t.Fatalf("after round %d: audit verify exit %d\n%s%s", round, code, stdout, stderr)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		t.Logf("after round %d (%s): %d edits answered 200 so far, all recorded; boards agree with the trail (%d group states checked); chain, witness and integrity ok",
+			round, time.Since(begin).Round(time.Millisecond), acked, claims)
 	}
 	// writes appends events from this process while the server runs, as a
 	// second console process on the same file would.
@@ -126,26 +186,45 @@ func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 		t.Fatalf("after the crash: %d checkpoints, want one more than the witness's %d", got, want-1)
 	}
 
-	// Rounds 1-2: killed at whatever moment the witness has grown by then.
-	for round := 1; round <= 2; round++ {
+	// Rounds 1 to n: killed at an arbitrary moment under edits and appends.
+	rounds := crashRoundCount(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("%d rounds, seed %d", rounds, seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	var baseline crashBaseline
+	edits := &crashEdits{}
+	for round := 1; round <= rounds; round++ {
 		cmd, logPath := start(round)
-		ready(cmd, logPath)
+		url := ready(cmd, logPath)
 		if round == 1 {
 			b, _ := os.ReadFile(logPath)
 			if !strings.Contains(string(b), "appended a checkpoint committed just before a crash") {
 				t.Fatalf("round 1 did not repair the witness:\n%s", b)
 			}
+			baseline = readCrashBaseline(t, dbPath)
+		} else {
+			check(round-1, baseline, edits)
 		}
 		stop := writes()
-		from := witnessCount(t, witnessPath)
-		poll(t, 10*time.Second, "checkpoints under load", func() bool { return witnessCount(t, witnessPath) >= from+2 })
+		acked, stopEdits := runCrashWriters(t, url, round, rng, edits)
+		// Kill while edits are under way: after the first one answered,
+		// at a random moment within the next second.
+		select {
+		case <-acked:
+		case <-time.After(15 * time.Second):
+			stopEdits()
+			t.Fatalf("round %d: no edit answered 200 in 15 s", round)
+		}
+		time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond) // the moment, not a wait for anything
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		stopEdits()
 		stop()
 	}
 
-	cmd, logPath = start(3)
+	cmd, logPath = start(rounds + 1)
 	ready(cmd, logPath)
+	check(rounds, baseline, edits)
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	t.Logf("crash rounds done at %s", time.Since(begin).Round(time.Millisecond))

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -139,11 +140,20 @@ func NewAuditEvent(a Attribution, action Action, subject string) *AuditEvent {
 	}
 }
 
-// Fail marks the event as a refused or failed attempt caused by err.
+// Fail marks the event as a refused or failed attempt caused by err, with
+// the refusal's reason and facts in detail (reason, bytes, char, …), from
+// which the pages word it in the reader's language.
 func (e *AuditEvent) Fail(err error) {
 	e.Outcome = OutcomeFailed
 	e.ResultCode = CodeOf(err)
 	e.Message = MessageOf(err)
+	var de *Error
+	if errors.As(err, &de) && de.Reason != "" {
+		e.Detail = withDetail(e.Detail, "reason", string(de.Reason))
+		for k, v := range de.Facts {
+			e.Detail = withDetail(e.Detail, k, BoundText(v, maxRecordedIDBytes))
+		}
+	}
 }
 
 // canonicalEvent fixes the field order and encodings the hash covers. Changing

@@ -28,8 +28,10 @@ var Outcomes = []Outcome{OutcomeOK, OutcomePartial, OutcomeFailed, OutcomePendin
 //	actor:agent user:alice action:group.rename outcome:failed after:2026-11-01 before:2026-11-25 ticket:TCK-12 产品
 //
 // Dates are calendar days in the staff member's time zone: after: includes its
-// day, before: excludes its day. Words without a key are free text; a value
-// with spaces is written in double quotes.
+// day, before: excludes its day. Words without a key are free text. A value
+// with spaces, quotes or backslashes (user IDs may hold any printable ASCII)
+// is written in double quotes, with \" and \\ for a quote and a backslash
+// inside: user:"a b", user:"say \"hi\"".
 type AuditFilter struct {
 	Actor   string
 	User    string
@@ -127,11 +129,12 @@ type queryWord struct {
 	quotedKey bool // the colon was inside quotes: free text, not a key
 }
 
-// splitQuery splits on spaces, keeping double-quoted runs together.
+// splitQuery splits on spaces, keeping double-quoted runs together; inside
+// quotes a backslash takes the next quote or backslash literally.
 func splitQuery(q string) ([]queryWord, error) {
 	var out []queryWord
 	var b strings.Builder
-	inQuote, started, colonQuoted := false, false, false
+	inQuote, started, colonQuoted, escaped := false, false, false, false
 	flush := func() {
 		if started {
 			out = append(out, queryWord{text: b.String(), quotedKey: colonQuoted})
@@ -141,6 +144,14 @@ func splitQuery(q string) ([]queryWord, error) {
 	}
 	for _, r := range q {
 		switch {
+		case escaped:
+			escaped = false
+			if r != '"' && r != '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		case inQuote && r == '\\':
+			escaped = true
 		case r == '"':
 			inQuote = !inQuote
 			started = true
@@ -154,7 +165,7 @@ func splitQuery(q string) ([]queryWord, error) {
 			started = true
 		}
 	}
-	if inQuote {
+	if inQuote || escaped {
 		return nil, Errorf(EInvalid, CodeInvalidParameter, "A quote in the query is not closed.")
 	}
 	flush()
@@ -178,8 +189,10 @@ func (f AuditFilter) String() string {
 	add("ticket", f.Ticket)
 	if f.Text != "" {
 		for _, w := range strings.Fields(f.Text) {
-			if strings.Contains(w, ":") || strings.Contains(w, `"`) {
-				w = `"` + strings.ReplaceAll(w, `"`, "") + `"`
+			if strings.Contains(w, ":") {
+				w = quote(w)
+			} else {
+				w = quoteIfNeeded(w)
 			}
 			parts = append(parts, w)
 		}
@@ -187,11 +200,17 @@ func (f AuditFilter) String() string {
 	return strings.Join(parts, " ")
 }
 
+// quoteIfNeeded quotes v when it would not read back as one word as it is.
 func quoteIfNeeded(v string) string {
-	if strings.ContainsAny(v, " \t\u3000") {
-		return `"` + strings.ReplaceAll(v, `"`, "") + `"`
+	if strings.ContainsAny(v, " \t\u3000\"\\") {
+		return quote(v)
 	}
 	return v
+}
+
+// quote writes v in double quotes, escaping quotes and backslashes.
+func quote(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
 }
 
 // IsZero reports whether the filter selects everything.

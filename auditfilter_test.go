@@ -30,6 +30,24 @@ func TestParseAuditFilter(t *testing.T) {
 			t.Fatalf("got %+v, %v from %q", back, err, f.String())
 		}
 	})
+	// User IDs are any printable ASCII: the query writes them quoted when
+	// they would not read back as one word, and reads them back exactly.
+	t.Run("UserIDsRoundTrip", func(t *testing.T) {
+		for _, id := range []string{"a b", "a/b", "100%", "what?", "a#b", "it's", `say "hi"`, `back\slash`, `end\`, `"`, "a:b", " lead"} {
+			f := convdesk.AuditFilter{User: id, Text: "x"}
+			q := f.String()
+			back, err := convdesk.ParseAuditFilter(q)
+			if err != nil || back != f {
+				t.Errorf("%q: wrote %q, read back %+v, %v", id, q, back, err)
+			}
+		}
+		if got := (convdesk.AuditFilter{User: "a b"}).String(); got != `user:"a b"` {
+			t.Errorf("got %q, want user:\"a b\"", got)
+		}
+		if got := (convdesk.AuditFilter{User: `say "hi"`}).String(); got != `user:"say \"hi\""` {
+			t.Errorf("got %q", got)
+		}
+	})
 	t.Run("ActionGroup", func(t *testing.T) {
 		f, err := convdesk.ParseAuditFilter("action:edits")
 		if err != nil {

@@ -33,6 +33,9 @@ type GroupService struct {
 	// RecordTimeout bounds the writes of attempt and outcome events, which
 	// run detached from the request so a cancelled request still records.
 	RecordTimeout time.Duration
+	// RequireTicket refuses edits and reveals without a ticket (blank
+	// after trimming), from the console and tools alike.
+	RequireTicket bool
 
 	locks userLocks
 }
@@ -81,8 +84,8 @@ func (s *GroupService) ListConversations(ctx context.Context, userID string, f C
 }
 
 // authoriseEdit refuses actors who may not change boards or reveal messages,
-// and tickets longer than the limit.
-func authoriseEdit(a Attribution) error {
+// tickets longer than the limit, and a missing ticket when one is required.
+func (s *GroupService) authoriseEdit(a Attribution) error {
 	if !a.Actor.Role.CanEditBoards() {
 		return &Error{Kind: EForbidden, Reason: ReasonRole,
 			Message: "Only agents and admins may change users' conversation groups or reveal messages."}
@@ -92,6 +95,10 @@ func authoriseEdit(a Attribution) error {
 			Facts:   map[string]string{"bytes": strconv.Itoa(len(a.Ticket))},
 			Message: fmt.Sprintf("The ticket or reason is %d bytes long; the limit is %d bytes.", len(a.Ticket), MaxTicketBytes)}
 	}
+	if s.RequireTicket && strings.TrimSpace(a.Ticket) == "" {
+		return &Error{Kind: EInvalid, Code: CodeInvalidParameter, Reason: ReasonTicketRequired,
+			Message: "A ticket or reason is required: fill in the ticket field and try again."}
+	}
 	return nil
 }
 
@@ -100,7 +107,7 @@ func authoriseEdit(a Attribution) error {
 func (s *GroupService) RevealLastMessage(ctx context.Context, a Attribution, userID string, id ConversationID) (Conversation, error) {
 	start := s.now()
 	conv, err := func() (Conversation, error) {
-		if err := authoriseEdit(a); err != nil {
+		if err := s.authoriseEdit(a); err != nil {
 			return Conversation{}, err
 		}
 		if err := ValidateUserID(userID); err != nil {
@@ -215,7 +222,7 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 	start := s.now()
 	var p editPlan
 	res, err := func() (EditResult, error) {
-		if err := authoriseEdit(req.Attribution); err != nil {
+		if err := s.authoriseEdit(req.Attribution); err != nil {
 			return EditResult{}, err
 		}
 		if err := ValidateUserID(req.UserID); err != nil {
@@ -376,7 +383,9 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 		}
 		err = asDomainError(err)
 		outcome.Fail(err)
-		outcome.Detail = withDetail(outcome.Detail, "reason", string(backendReason(err)))
+		if ReasonOf(err) == "" {
+			outcome.Detail = withDetail(outcome.Detail, "reason", string(ReasonBackend))
+		}
 		outcome.Results = results
 		outcome.After = nil
 		outcome.Duration = s.now().Sub(start)
@@ -515,13 +524,6 @@ func (s *GroupService) record(ctx context.Context, ev *AuditEvent) error {
 func (s *GroupService) recordFailure(ctx context.Context, ev *AuditEvent, err error, start time.Time) error {
 	err = asDomainError(err)
 	ev.Fail(err)
-	var de *Error
-	if errors.As(err, &de) && de.Reason != "" {
-		ev.Detail = withDetail(ev.Detail, "reason", string(de.Reason))
-		for k, v := range de.Facts {
-			ev.Detail = withDetail(ev.Detail, k, BoundText(v, maxRecordedIDBytes))
-		}
-	}
 	ev.Before, ev.After = nil, nil
 	ev.Time = time.Time{}
 	ev.Duration = s.now().Sub(start)

@@ -19,6 +19,7 @@ import (
 	"github.com/convdesk/convdesk"
 	"github.com/convdesk/convdesk/auditexport"
 	"github.com/convdesk/convdesk/db"
+	"github.com/convdesk/convdesk/memgroups"
 )
 
 // auditGet fetches path as cl, fails unless the status is want, and parses
@@ -1020,4 +1021,84 @@ func TestAuditReadsRecorded(t *testing.T) {
 			t.Errorf("row %q lacks the action's label", doc.Find(`[data-testid="audit-row"]`).First().Text())
 		}
 	})
+}
+
+// A remote edit is recorded as an attempt before the call and an outcome
+// after it (detail.attempt): the list shows the pair as one row, the
+// outcome's, linking the attempt, and each event page links the other.
+func TestAuditAttemptOutcomePair(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	a := convdesk.Attribution{Actor: convdesk.Actor{Name: "agent", Role: convdesk.RoleAgent}, RequestID: "req-remote"}
+	appendEvent := func(outcome convdesk.Outcome, detail map[string]string, msg string) int64 {
+		t.Helper()
+		ev := convdesk.NewAuditEvent(a, convdesk.ActionConversationMove, "carol")
+		ev.Ticket, ev.Outcome, ev.Detail, ev.Message = "TCK-PAIR", outcome, detail, msg
+		if err := app.db.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID
+	}
+	sum := convdesk.Summary{Code: convdesk.SummaryMoved, Count: 1, FromName: "A", ToName: "B"}
+	attempt := appendEvent(convdesk.OutcomePending, sum.Detail(), "attempt: "+sum.English())
+	outcomeDetail := sum.Detail()
+	outcomeDetail["attempt"] = itoa(attempt)
+	outcome := appendEvent(convdesk.OutcomeOK, outcomeDetail, sum.English())
+	open := appendEvent(convdesk.OutcomePending, sum.Detail(), "attempt: "+sum.English())
+
+	cl := app.signIn(t, "auditor")
+	doc, _ := auditGet(t, cl, auditPath("ticket:TCK-PAIR"), http.StatusOK)
+	var rows []string
+	doc.Find(`[data-testid="audit-row"]`).Each(func(_ int, s *goquery.Selection) { rows = append(rows, s.AttrOr("data-event-id", "")) })
+	if want := []string{itoa(open), itoa(outcome)}; strings.Join(rows, ",") != strings.Join(want, ",") {
+		t.Fatalf("rows %v, want %v (the attempt folded into its outcome)", rows, want)
+	}
+	row := doc.Find(`[data-testid="audit-row"][data-event-id="` + itoa(outcome) + `"]`)
+	if got := row.Find(`[data-testid="attempt-link"]`).AttrOr("href", ""); !strings.HasPrefix(got, "/audit/events/"+itoa(attempt)+"?") {
+		t.Errorf("attempt link %q", got)
+	}
+	if row.Find(`[data-testid="outcome"]`).AttrOr("data-outcome", "") != "ok" {
+		t.Error("the row does not show the outcome")
+	}
+	if doc.Find(`[data-testid="audit-row"][data-event-id="`+itoa(open)+`"] [data-testid="attempt-link"]`).Length() != 0 {
+		t.Error("an open attempt links an attempt")
+	}
+
+	page, _ := auditGet(t, cl, "/audit/events/"+itoa(attempt), http.StatusOK)
+	if got := page.Find(`[data-testid="outcome-event-link"]`).AttrOr("href", ""); got != "/audit/events/"+itoa(outcome) {
+		t.Errorf("attempt → outcome link %q", got)
+	}
+	page, _ = auditGet(t, cl, "/audit/events/"+itoa(outcome), http.StatusOK)
+	if got := page.Find(`[data-testid="attempt-event-link"]`).AttrOr("href", ""); got != "/audit/events/"+itoa(attempt) {
+		t.Errorf("outcome → attempt link %q", got)
+	}
+	page, _ = auditGet(t, cl, "/audit/events/"+itoa(open), http.StatusOK)
+	if page.Find(`[data-testid="outcome-event-link"]`).Length() != 0 || page.Find(`[data-testid="field-outcome-event"]`).Length() != 1 {
+		t.Error("an open attempt's page does not say it has no outcome yet")
+	}
+}
+
+// Through the group service over a remote (in-memory) backend: one edit, one row.
+func TestAuditAttemptOutcomeFromService(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	backend := memgroups.NewRemote()
+	if err := backend.AddUser("remote-user", "Remote"); err != nil {
+		t.Fatal(err)
+	}
+	if err := backend.AddConversations("remote-user", convdesk.Conversation{ID: "c2c_x", OrderKey: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svc := convdesk.NewGroupService(backend, app.db, nil)
+	a := convdesk.Attribution{Actor: convdesk.Actor{Name: "agent", Role: convdesk.RoleAgent}, Ticket: "TCK-REMOTE"}
+	res, err := svc.CreateGroup(ctx, convdesk.CreateGroup{EditRequest: convdesk.EditRequest{Attribution: a, UserID: "remote-user"},
+		Name: "R", Conversations: []convdesk.ConversationID{"c2c_x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := auditGet(t, app.signIn(t, "auditor"), auditPath("ticket:TCK-REMOTE"), http.StatusOK)
+	rows := doc.Find(`[data-testid="audit-row"]`)
+	if rows.Length() != 1 || rows.AttrOr("data-event-id", "") != itoa(res.EventID) || rows.Find(`[data-testid="attempt-link"]`).Length() != 1 {
+		t.Fatalf("%d rows (%s), want the outcome %d alone, linking its attempt", rows.Length(), rows.AttrOr("data-event-id", ""), res.EventID)
+	}
 }

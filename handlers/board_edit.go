@@ -112,9 +112,6 @@ func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convde
 func (h *Board) recordRefusal(e *edit, err error) error {
 	ev := convdesk.NewAuditEvent(Attribution(e.c, e.in.Filters.Ticket), e.action, e.userID)
 	ev.Fail(err)
-	if r := convdesk.ReasonOf(err); r != "" {
-		ev.Detail = map[string]string{"reason": string(r)}
-	}
 	if aerr := h.s.audit.Append(e.c.Request().Context(), ev); aerr != nil {
 		return errors.Join(err, aerr)
 	}

@@ -146,6 +146,18 @@ func (s *Server) userURL(name, userID string) string {
 	return s.echo.Reverse(name, userPath(userID))
 }
 
+// withEntries returns detail with the entries of more added (more wins).
+func withEntries(detail, more map[string]string) map[string]string {
+	out := make(map[string]string, len(detail)+len(more))
+	for k, v := range detail {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
 // refusalActions are the actions a refused request is recorded as on the
 // routes that declare no audited action, by route name prefix, first match.
 var refusalActions = []struct {
@@ -211,7 +223,7 @@ func (s *Server) recordRefusal(c echo.Context, reason convdesk.Reason, err error
 		route = "(no route)"
 	}
 	ev.Message = fmt.Sprintf("refused %s %s: %s", c.Request().Method, route, ev.Message)
-	ev.Detail = map[string]string{"reason": string(reason), "route": info.Name, "method": c.Request().Method}
+	ev.Detail = withEntries(ev.Detail, map[string]string{"reason": string(reason), "route": info.Name, "method": c.Request().Method})
 	for k, v := range detail {
 		ev.Detail[k] = v
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net"
@@ -78,6 +79,8 @@ type testApp struct {
 	tb  testing.TB
 	db  *db.DB
 	srv *Server
+	// path is the database file, for seeding what the demo data lacks.
+	path string
 	// now is the clock of the server and the database; advance it to test
 	// timeouts.
 	now  time.Time
@@ -100,7 +103,7 @@ func newTestApp(tb testing.TB, cfgs ...Config) *testApp {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.Close() })
-	app := &testApp{tb: tb, db: d, now: testStart, logs: &strings.Builder{}}
+	app := &testApp{tb: tb, db: d, path: path, now: testStart, logs: &strings.Builder{}}
 	d.Now = app.clock
 	if err := d.SetAuditKey([]byte("0123456789abcdef0123456789abcdef")); err != nil {
 		tb.Fatal(err)
@@ -123,6 +126,28 @@ func newTestApp(tb testing.TB, cfgs ...Config) *testApp {
 }
 
 func (app *testApp) clock() time.Time { return app.now }
+
+// seedUser adds an end user with one-to-one conversations with peers, as the
+// db tests' fixture does, through a connection of its own to the app's file.
+func (app *testApp) seedUser(id, nickname string, peers ...string) {
+	app.tb.Helper()
+	conn, err := sql.Open("sqlite3", "file:"+app.path+"?_foreign_keys=on&_busy_timeout=5000&_txlock=immediate")
+	if err != nil {
+		app.tb.Fatal(err)
+	}
+	defer conn.Close()
+	exec := func(q string, args ...any) {
+		if _, err := conn.Exec(q, args...); err != nil {
+			app.tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`INSERT INTO im_users (id, nickname, nickname_fold) VALUES (?, ?, ?)`, id, nickname, strings.ToLower(nickname))
+	for i, p := range peers {
+		exec(`INSERT INTO conversations (user_id, conv_id, show_name, face_url, last_message, last_message_at,
+			unread_count, pinned, marks, order_key) VALUES (?, ?, ?, '', '', ?, 0, 0, 0, ?)`,
+			id, "c2c_"+p, p, testStart.Add(-time.Duration(i)*time.Minute).UnixMicro(), len(peers)-i)
+	}
+}
 
 // advance moves the shared clock forward.
 func (app *testApp) advance(d time.Duration) { app.now = app.now.Add(d) }

@@ -41,6 +41,8 @@ type tally struct {
 	mu        sync.Mutex
 	durations []time.Duration
 	byKind    map[string]int
+	// refusals counts the answers other than 2xx and 3xx by kind and status.
+	refusals  map[string]int
 	ok        int
 	conflicts int // 409
 	refused   int // 422
@@ -63,6 +65,9 @@ func (t *tally) add(kind string, o outcome) {
 		return
 	}
 	t.durations = append(t.durations, o.Dur)
+	if o.Status >= 400 {
+		t.refusals[fmt.Sprintf("%s %d", kind, o.Status)]++
+	}
 	switch {
 	case o.Status == http.StatusConflict:
 		t.conflicts++
@@ -88,7 +93,10 @@ type simStaff struct {
 	card     string
 	from, to string
 	renamed  bool
-	rng      *rand.Rand
+	// shared: another staff member edits this board too, so the version is
+	// re-read (a board view) before each edit.
+	shared bool
+	rng    *rand.Rand
 }
 
 func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
@@ -122,7 +130,7 @@ func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
 		return err
 	}
 
-	t := &tally{byKind: map[string]int{}}
+	t := &tally{byKind: map[string]int{}, refusals: map[string]int{}}
 	var sent atomic.Int64
 	var rss []int64
 	var rssMax int64
@@ -162,7 +170,7 @@ func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil && sent.Add(1) <= int64(cfg.Requests) {
-				t.add(s.next(ctx))
+				s.next(ctx, t)
 			}
 		}()
 	}
@@ -176,8 +184,15 @@ func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
 	}
 	s := latency.Summarize(t.durations)
 	fmt.Fprintf(w, "convdesk mixed load, %s, server %s, backend %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), base, cfg.Backend)
-	fmt.Fprintf(w, "  %d staff (demo admin sessions) on %d boards, no think time, %s (bound %d requests)\n",
-		len(staff), min(len(users), len(staff)), elapsed.Round(time.Millisecond), cfg.Requests)
+	boards, shared := map[string]bool{}, 0
+	for _, s := range staff {
+		boards[s.user] = true
+		if s.shared {
+			shared++
+		}
+	}
+	fmt.Fprintf(w, "  %d staff (demo admin sessions) on %d boards (%d staff share theirs and re-read it before each edit), no think time, %s (bound %d requests)\n",
+		len(staff), len(boards), shared, elapsed.Round(time.Millisecond), cfg.Requests)
 	var kinds []string
 	for k := range t.byKind {
 		kinds = append(kinds, k)
@@ -193,6 +208,14 @@ func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
 	errs := t.server5xx + t.timeouts + t.connFails
 	fmt.Fprintf(w, "  errors %d (5xx %d, timeouts %d, connection failures %d); 409 %d, 422 %d, other 4xx %d\n",
 		errs, t.server5xx, t.timeouts, t.connFails, t.conflicts, t.refused, t.other4xx)
+	if len(t.refusals) > 0 {
+		var by []string
+		for k, n := range t.refusals {
+			by = append(by, fmt.Sprintf("%s: %d", k, n))
+		}
+		sort.Strings(by)
+		fmt.Fprintf(w, "  non-2xx by request: %s\n", strings.Join(by, ", "))
+	}
 	rssMu.Lock()
 	defer rssMu.Unlock()
 	if len(rss) > 0 {
@@ -287,6 +310,13 @@ func signInStaff(ctx context.Context, cfg mixedConfig, base string, tr *http.Tra
 			return nil, fmt.Errorf("no board with two groups and a card to move for staff %d", s.n)
 		}
 	}
+	count := map[string]int{}
+	for _, s := range staff {
+		count[s.user]++
+	}
+	for _, s := range staff {
+		s.shared = count[s.user] > 1
+	}
 	return staff, nil
 }
 
@@ -321,10 +351,25 @@ func (s *simStaff) keepVersion(o outcome) {
 	}
 }
 
-// next sends the staff member's next request and says what kind it was.
-func (s *simStaff) next(ctx context.Context) (string, outcome) {
+// next sends the staff member's next request (with the board view before
+// it, for a shared board's edit) and counts it in t.
+func (s *simStaff) next(ctx context.Context, t *tally) {
 	boardPath := "/users/" + url.PathEscape(s.user)
-	switch p := s.rng.IntN(100); {
+	view := func(kind string) {
+		o := s.c.do(ctx, http.MethodGet, boardPath, nil, false)
+		s.keepVersion(o)
+		t.add(kind, o)
+	}
+	p := s.rng.IntN(100)
+	if s.shared && p >= pctView+pctSearch && p < pctView+pctSearch+pctMove+pctRename {
+		view("view (re-read)")
+	}
+	t.add(s.request(ctx, p, boardPath))
+}
+
+// request sends request p of the mix and says what kind it was.
+func (s *simStaff) request(ctx context.Context, p int, boardPath string) (string, outcome) {
+	switch {
 	case p < pctView:
 		o := s.c.do(ctx, http.MethodGet, boardPath, nil, false)
 		s.keepVersion(o)

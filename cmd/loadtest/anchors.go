@@ -204,7 +204,7 @@ func anchorMove(ctx context.Context, cfg anchorsConfig, r report, agent *staffCl
 		}
 		i++
 		o := agent.do(ctx, http.MethodPost, "/users/alice/move",
-			url.Values{"version": {version}, "from": {from}, "to": {to}, "conversation": {conv}}, true)
+			url.Values{"version": {version}, "from": {from}, "to": {to}, "conversation": {conv}, "ticket": {loadTicket}}, true)
 		if o.Err != nil || o.Status != http.StatusOK {
 			return 0, fmt.Errorf("move: %d %v", o.Status, o.Err)
 		}

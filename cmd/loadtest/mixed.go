@@ -379,7 +379,7 @@ func (s *simStaff) request(ctx context.Context, p int, boardPath string) (string
 		return "search", s.c.do(ctx, http.MethodGet, "/users?q="+url.QueryEscape(q), nil, true)
 	case p < pctView+pctSearch+pctMove:
 		o := s.c.do(ctx, http.MethodPost, boardPath+"/move",
-			url.Values{"version": {s.version}, "from": {s.from}, "to": {s.to}, "conversation": {s.card}}, true)
+			url.Values{"version": {s.version}, "from": {s.from}, "to": {s.to}, "conversation": {s.card}, "ticket": {loadTicket}}, true)
 		s.keepVersion(o)
 		if o.Err == nil && o.Status == http.StatusOK {
 			s.from, s.to = s.to, s.from
@@ -392,7 +392,7 @@ func (s *simStaff) request(ctx context.Context, p int, boardPath string) (string
 			name = fmt.Sprintf("lt%d-b", s.n)
 		}
 		o := s.c.do(ctx, http.MethodPost, boardPath+"/rename",
-			url.Values{"version": {s.version}, "group": {g.ID}, "name": {name}}, true)
+			url.Values{"version": {s.version}, "group": {g.ID}, "name": {name}, "ticket": {loadTicket}}, true)
 		s.keepVersion(o)
 		if o.Err == nil && o.Status == http.StatusOK {
 			s.renamed = !s.renamed

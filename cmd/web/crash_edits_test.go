@@ -354,10 +354,12 @@ func checkCrashEdits(t *testing.T, dbPath string, base crashBaseline, edits *cra
 	}
 	edits.mu.Unlock()
 
-	groups := map[string]string{} // group ID → name
+	// SQLite reuses the row ID of a deleted group (no AUTOINCREMENT), so a
+	// group is known by its user and ID.
+	groups := map[string]string{} // user + " " + group ID → name
 	members := map[string]bool{}  // group ID + " " + conversation
 	users := "'" + strings.Join(crashUsers, "','") + "'"
-	grows, err := tx.Query(`SELECT CAST(id AS TEXT), name FROM conv_groups WHERE user_id IN (` + users + `)`)
+	grows, err := tx.Query(`SELECT user_id || ' ' || id, name FROM conv_groups WHERE user_id IN (` + users + `)`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +382,21 @@ func checkCrashEdits(t *testing.T, dbPath string, base crashBaseline, edits *cra
 		members[g+" "+c] = true
 	}
 
+	// history names the events since the baseline that mention group g, for
+	// the failure message.
+	history := func(u string, g convdesk.GroupID) string {
+		var b strings.Builder
+		for _, e := range events {
+			for _, gs := range [][]convdesk.GroupState{e.before, e.after} {
+				for _, s := range gs {
+					if s.ID == g && e.user == u {
+						fmt.Fprintf(&b, "\n\tevent %d %s %s of %s (%s): %+v", e.id, e.action, e.outcome, e.user, e.clientRequestID, s)
+					}
+				}
+			}
+		}
+		return b.String()
+	}
 	for _, u := range crashUsers {
 		var v int64
 		if err := tx.QueryRow(`SELECT version FROM im_users WHERE id = ?`, u).Scan(&v); err != nil {
@@ -398,12 +415,12 @@ func checkCrashEdits(t *testing.T, dbPath string, base crashBaseline, edits *cra
 					continue
 				}
 				claims++
-				name, exists := groups[string(g.ID)]
+				name, exists := groups[u+" "+string(g.ID)]
 				switch {
 				case exists != g.Exists:
-					t.Errorf("event %d (%s of %s) says group %s exists=%v; the database says %v", e.id, e.action, u, g.ID, g.Exists, exists)
+					t.Errorf("event %d (%s of %s) says group %s exists=%v; the database says %v%s", e.id, e.action, u, g.ID, g.Exists, exists, history(u, g.ID))
 				case exists && name != g.Name:
-					t.Errorf("event %d (%s of %s) says group %s is named %q; the database says %q", e.id, e.action, u, g.ID, g.Name, name)
+					t.Errorf("event %d (%s of %s) says group %s is named %q; the database says %q%s", e.id, e.action, u, g.ID, g.Name, name, history(u, g.ID))
 				case exists:
 					for _, c := range e.convs {
 						if want, got := slices.Contains(g.Conversations, c), members[string(g.ID)+" "+string(c)]; want != got {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,35 +49,28 @@ const (
 	ActionAuditBreakAccepted Action = "audit.break_accepted"
 )
 
-// Actions lists every action, grouped as the audit page groups them.
-var Actions = []Action{
+// EditActions are the actions that change an end user's groups: the one list
+// behind Action.IsEdit and the audit filter's "edits".
+var EditActions = []Action{
 	ActionGroupCreate, ActionGroupRename, ActionGroupDelete,
 	ActionConversationAdd, ActionConversationRemove, ActionConversationMove,
-	ActionConversationReveal, ActionBoardView, ActionUserSearch,
-	ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked,
-	ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword,
-	ActionAuditExport, ActionAuditVerify, ActionAuditView, ActionAuditWitnessStarted, ActionAuditBreakAccepted,
 }
+
+// Actions lists every action, grouped as the audit page groups them
+// (ActionGroups, in ActionGroupNames order).
+var Actions = func() []Action {
+	var all []Action
+	for _, g := range ActionGroupNames {
+		all = append(all, ActionGroups[g]...)
+	}
+	return all
+}()
 
 // IsEdit reports whether the action changes an end user's groups.
-func (a Action) IsEdit() bool {
-	switch a {
-	case ActionGroupCreate, ActionGroupRename, ActionGroupDelete,
-		ActionConversationAdd, ActionConversationRemove, ActionConversationMove:
-		return true
-	}
-	return false
-}
+func (a Action) IsEdit() bool { return slices.Contains(EditActions, a) }
 
 // Valid reports whether a is a known action.
-func (a Action) Valid() bool {
-	for _, x := range Actions {
-		if x == a {
-			return true
-		}
-	}
-	return false
-}
+func (a Action) Valid() bool { return slices.Contains(Actions, a) }
 
 // GroupState is a group's name and members as far as an event touched them,
 // for an event's before/after state.

@@ -1,6 +1,7 @@
 package convdesk
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -9,7 +10,7 @@ import (
 
 // ActionGroups names sets of actions the audit page filters by at once.
 var ActionGroups = map[string][]Action{
-	"edits":   {ActionGroupCreate, ActionGroupRename, ActionGroupDelete, ActionConversationAdd, ActionConversationRemove, ActionConversationMove},
+	"edits":   EditActions,
 	"reads":   {ActionBoardView, ActionUserSearch, ActionConversationReveal},
 	"signins": {ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked},
 	"staff":   {ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword},
@@ -115,14 +116,7 @@ func ParseAuditFilter(q string) (AuditFilter, error) {
 	return f, nil
 }
 
-func validOutcome(o Outcome) bool {
-	for _, x := range Outcomes {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
+func validOutcome(o Outcome) bool { return slices.Contains(Outcomes, o) }
 
 type queryWord struct {
 	text      string

@@ -90,8 +90,8 @@ type ChangeMembership struct {
 }
 
 // MoveConversations moves conversations from one group to another: per
-// conversation, add to To, then remove from From. From may be 0 ("in no group"):
-// then it is an add. To may be 0: then it is a remove from From.
+// conversation, add to To, then remove from From. From may be "" ("in no
+// group"): then it is an add. To may be "": then it is a remove from From.
 type MoveConversations struct {
 	EditRequest
 	From          GroupID

@@ -3,6 +3,7 @@ package convdesk
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -265,14 +266,7 @@ type Conversation struct {
 func (c Conversation) Type() ConversationType { return c.ID.Type() }
 
 // InGroup reports whether the conversation is in group g.
-func (c Conversation) InGroup(g GroupID) bool {
-	for _, id := range c.Groups {
-		if id == g {
-			return true
-		}
-	}
-	return false
-}
+func (c Conversation) InGroup(g GroupID) bool { return slices.Contains(c.Groups, g) }
 
 // User is an end user of the IM app.
 type User struct {

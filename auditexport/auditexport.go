@@ -49,7 +49,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -456,21 +455,4 @@ func appendJSONField(b []byte, key, raw string) []byte {
 // validJSON is json.Valid without converting the string.
 func validJSON(s string) bool {
 	return json.Valid([]byte(s))
-}
-
-// WriteAll writes every record that each yields to w in format f, flushing at
-// the end, and returns how many were written.
-func WriteAll(w io.Writer, f Format, each func(yield func(*Record) error) error) (int64, error) {
-	ew, err := NewWriter(w, f)
-	if err != nil {
-		return 0, err
-	}
-	err = each(ew.Write)
-	if ferr := ew.Flush(); err == nil {
-		err = ferr
-	}
-	if err != nil {
-		return ew.Rows(), fmt.Errorf("export: %w", err)
-	}
-	return ew.Rows(), nil
 }

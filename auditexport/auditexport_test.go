@@ -48,19 +48,20 @@ func trickyEvents() []*convdesk.AuditEvent {
 func export(t *testing.T, f Format, evs []*convdesk.AuditEvent) string {
 	t.Helper()
 	var out bytes.Buffer
-	n, err := WriteAll(&out, f, func(yield func(*Record) error) error {
-		for _, e := range evs {
-			r := RecordOf(e)
-			if err := yield(&r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	w, err := NewWriter(&out, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != int64(len(evs)) {
+	for _, e := range evs {
+		r := RecordOf(e)
+		if err := w.Write(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.Rows(); n != int64(len(evs)) {
 		t.Fatalf("wrote %d rows, want %d", n, len(evs))
 	}
 	return out.String()
@@ -254,12 +255,17 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
-func TestWriteAllReportsWriteErrors(t *testing.T) {
+func TestWriterReportsWriteErrors(t *testing.T) {
 	evs := trickyEvents()
-	_, err := WriteAll(bufio.NewWriterSize(failingWriter{}, 16), NDJSON, func(yield func(*Record) error) error {
-		r := RecordOf(evs[0])
-		return yield(&r)
-	})
+	w, err := NewWriter(bufio.NewWriterSize(failingWriter{}, 16), NDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := RecordOf(evs[0])
+	err = w.Write(&r)
+	if err == nil {
+		err = w.Flush()
+	}
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}

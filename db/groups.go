@@ -1,7 +1,8 @@
 package db
 
-// The conversation-group store: users, boards and listings (here and in
-// groups_list.go) and the audited edits (groups_edit.go).
+// The embedded backend's conversation groups: users, boards and listings
+// (here and in groups_list.go), and the port's writes with their audit
+// event in one transaction (groups_port.go).
 
 import (
 	"context"

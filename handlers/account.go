@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,7 +45,7 @@ func (h *Account) render(c echo.Context, status int, pwErr string) error {
 	if tz == "" {
 		tz = "UTC"
 	}
-	if !contains(zones, tz) {
+	if !slices.Contains(zones, tz) {
 		zones = append(zones, tz)
 	}
 	sort.Strings(zones[1:])
@@ -61,15 +62,6 @@ func (h *Account) render(c echo.Context, status int, pwErr string) error {
 		Language:       m.Language,
 	}
 	return Render(c, status, views.AccountPage(vm), nil)
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 type passwordInput struct {

@@ -287,7 +287,12 @@ func TestRequestIDsAreOurs(t *testing.T) {
 	cl := app.anon()
 	rec := cl.post("/login", url.Values{"username": {"agent"}, "password": {"agent-demo"}}, "X-Request-Id", "chosen-by-client")
 	ev := app.lastEvent()
-	if ev.RequestID == "chosen-by-client" || ev.RequestID != rec.Header().Get("X-Request-Id") || ev.ClientRequestID != "chosen-by-client" {
+	if ev.RequestID == "" || ev.RequestID == "chosen-by-client" || ev.RequestID != rec.Header().Get("X-Request-Id") || ev.ClientRequestID != "chosen-by-client" {
 		t.Fatalf("request IDs: ours %q (header %q), client's %q", ev.RequestID, rec.Header().Get("X-Request-Id"), ev.ClientRequestID)
+	}
+	// Each request gets an ID of its own, with or without the client's.
+	again := cl.get("/login").Header().Get("X-Request-Id")
+	if again == "" || again == ev.RequestID {
+		t.Fatalf("second request ID %q (first %q)", again, ev.RequestID)
 	}
 }

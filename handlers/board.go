@@ -494,9 +494,10 @@ func (h *Board) loadColumns(ctx context.Context, board convdesk.Board, f convdes
 	return cols, nil
 }
 
-// listParallelism bounds the listings one request runs at once: the store's
-// read pool serves them in parallel (SQLite readers do not block each
-// other under WAL), and a few at a time leave connections for others.
+// listParallelism bounds the listings one request runs at once: a backend
+// serves them in parallel (the embedded one from its read pool: SQLite
+// readers do not block each other under WAL), and a few at a time leave
+// connections for others.
 const listParallelism = 3
 
 // listColumns lists the given columns, each with its first page of cards

@@ -10,9 +10,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The board's edits. Each binds its form, calls one store operation (which
-// validates by the domain's rules, checks the board version, applies and
-// audits in one transaction, and records refusals), then answers with the
+// The board's edits. Each binds its form, calls one group service operation
+// (which applies the domain's rules, checks the board's state token, makes
+// the change through the backend with its audit event, and records
+// refusals), then answers with the
 // server's state of every column the edit touched, swapped out of band, and
 // a toast naming the outcome:
 //
@@ -28,7 +29,8 @@ import (
 // error handler; board.js then reloads the columns, so the board never keeps
 // an optimistic drag position the server did not take.
 
-// editInput is every edit's form: the board version the staff member saw,
+// editInput is every edit's form: the board's state token the staff member
+// saw (the "version" field),
 // the ticket and filters (sent along from the filter form), groups and
 // conversations, and what board.js reports about the columns it shows. The
 // user comes from the path alone (Server.pathUserID): a body can never name
@@ -48,8 +50,8 @@ type editInput struct {
 	Filters filterInput
 }
 
-// conversations returns the submitted conversation IDs as given. The store
-// validates each one and records a refused attempt with them, so nothing is
+// conversations returns the submitted conversation IDs as given. The group
+// service validates each one and records a refused attempt with them, so nothing is
 // dropped here before it reaches the audit trail.
 func (in editInput) conversations() []convdesk.ConversationID {
 	ids := make([]convdesk.ConversationID, len(in.Conversations))
@@ -62,7 +64,7 @@ func (in editInput) conversations() []convdesk.ConversationID {
 // revealInput asks for one conversation's last message.
 type revealInput struct {
 	Conversation string `form:"conversation"`
-	// Column is the group the card is shown in (0: no group), so the card
+	// Column is the group the card is shown in ("": no group), so the card
 	// comes back with the same "also in" list.
 	Column  string `form:"column"`
 	Filters filterInput
@@ -75,7 +77,7 @@ type edit struct {
 	in     editInput
 	userID string
 	action convdesk.Action
-	// groups are the groups whose columns change (0: "in no group"),
+	// groups are the groups whose columns change ("": "in no group"),
 	// besides the columns board.js asks to refresh.
 	groups []convdesk.GroupID
 	// all re-renders every column: groups were created, renamed or deleted.
@@ -119,7 +121,7 @@ func (h *Board) recordRefusal(e *edit, err error) error {
 }
 
 // Move moves conversations from one column to another: add to "to", remove
-// from "from" (0 is "in no group": from 0 adds, to 0 removes).
+// from "from" ("" is "in no group": from "" adds, to "" removes).
 func (h *Board) Move(c echo.Context) error {
 	e, req, err := h.beginEdit(c, convdesk.ActionConversationMove)
 	if err != nil {
@@ -205,9 +207,9 @@ func (h *Board) Delete(c echo.Context) error {
 	return h.answer(e, res, err)
 }
 
-// Reveal shows one conversation's last message: the store checks the role
-// and records the reveal (conversation.reveal, with the ticket) in the same
-// transaction that reads it. The answer is the card with the text.
+// Reveal shows one conversation's last message: the group service checks
+// the role and records the reveal (conversation.reveal, with the ticket)
+// before the text is shown. The answer is the card with the text.
 func (h *Board) Reveal(c echo.Context) error {
 	ctx := c.Request().Context()
 	userID, err := h.s.pathUserID(c)
@@ -374,13 +376,8 @@ func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Boar
 // the name as typed, the conversations and the reason.
 func (h *Board) refusedCreate(e *edit, b *builder, msg string) error {
 	f := views.CreateFormVM{URL: b.urls.Create, Name: e.in.Name, Error: msg}
-	seen := map[string]bool{}
-	for _, id := range e.in.Conversations {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		f.Conversations = append(f.Conversations, views.CreateConversationVM{ID: id})
+	for _, id := range convdesk.DedupeIDs(e.in.conversations()) {
+		f.Conversations = append(f.Conversations, views.CreateConversationVM{ID: string(id)})
 	}
 	retarget(e.c, "#create-form")
 	afterSettle(e.c, "board:edited", map[string]any{"focus": "create-name", "close": false})
@@ -441,7 +438,7 @@ func focusAfter(e *edit, res convdesk.EditResult) string {
 	return "col-" + columnKey(g) + "-title"
 }
 
-// conflictMessage says who changed the board and how, from the store's
+// conflictMessage says who changed the board and how, from the service's
 // conflict report.
 func conflictMessage(ctx context.Context, err error) string {
 	var de *convdesk.Error

@@ -17,7 +17,7 @@ import (
 // hx marks a request as made by htmx.
 var hx = []string{"HX-Request", "true"}
 
-// board returns a user's board as the store has it now.
+// board returns a user's board as the backend has it now.
 func (app *testApp) board(user string) convdesk.Board {
 	app.tb.Helper()
 	b, err := app.db.LoadBoard(context.Background(), user)
@@ -40,7 +40,7 @@ func (app *testApp) group(user, name string) convdesk.Group {
 }
 
 // conversations lists every conversation of a column (group g, or no group
-// when g is 0), paging through the store.
+// when g is ""), paging through the group service.
 func (app *testApp) conversations(user string, g convdesk.GroupID) []convdesk.Conversation {
 	app.tb.Helper()
 	var out []convdesk.Conversation

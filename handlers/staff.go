@@ -107,7 +107,7 @@ func (h *StaffAdmin) refused(c echo.Context, action convdesk.Action, username st
 func (h *StaffAdmin) invalid(c echo.Context, err error, form views.NewStaffFormVM) error {
 	switch convdesk.KindOf(err) {
 	case convdesk.EInvalid, convdesk.ENotFound:
-		return h.render(c, StatusOf(err), convdesk.MessageOf(err), form)
+		return h.render(c, StatusOf(err), views.RefusalText(c.Request().Context(), err), form)
 	}
 	return err
 }

@@ -107,6 +107,7 @@ func (h *AuditPages) rowVM(ctx context.Context, e *convdesk.AuditEvent, loc *tim
 		Summary:     auditSummary(ctx, e),
 		Outcome:     auditOutcome(ctx, e.Outcome),
 		Ticket:      e.Ticket,
+		TicketLink:  h.s.cfg.TicketURL.Link(e.Ticket),
 	}
 	if id := attemptOf(e); id > 0 {
 		r.AttemptID, r.AttemptURL = id, h.eventURL(id, q)
@@ -285,6 +286,7 @@ func (h *AuditPages) eventVM(c echo.Context, e *convdesk.AuditEvent, q string) v
 	}
 	if e.Ticket != "" {
 		vm.TicketURL = h.listURL(convdesk.AuditFilter{Ticket: e.Ticket}.String(), "", 0)
+		vm.TicketLink = h.s.cfg.TicketURL.Link(e.Ticket)
 	}
 	if e.ID > 1 {
 		vm.PrevURL = h.eventURL(e.ID-1, q)

@@ -222,6 +222,9 @@ func (h *Board) Reveal(c echo.Context) error {
 	}
 	conv, err := h.s.groups.RevealLastMessage(ctx, Attribution(c, in.Filters.Ticket), userID, convdesk.ConversationID(in.Conversation))
 	if err != nil {
+		if convdesk.ReasonOf(err) == convdesk.ReasonTicketRequired {
+			afterSettle(c, "board:edited", map[string]any{"focus": views.TicketInputID, "close": true})
+		}
 		return err
 	}
 	if !IsHTMX(c.Request()) {
@@ -270,7 +273,7 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	b.useBoard(board)
 
 	// A refused name comes back in its form, with the reason.
-	if kind == convdesk.EInvalid {
+	if kind == convdesk.EInvalid && convdesk.ReasonOf(editErr) != convdesk.ReasonTicketRequired {
 		msg := views.RefusalText(ctx, editErr)
 		switch e.action {
 		case convdesk.ActionGroupCreate:
@@ -302,6 +305,9 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	case convdesk.EInvalid:
 		status, level, message = http.StatusUnprocessableEntity, views.ToastError, views.RefusalText(ctx, editErr)
 		results = b.results(res.Results, message, level, showNames(cols))
+		if convdesk.ReasonOf(editErr) == convdesk.ReasonTicketRequired {
+			focus = views.TicketInputID
+		}
 	default:
 		level, message = h.outcome(ctx, res)
 		if level != views.ToastSuccess && level != views.ToastInfo {

@@ -102,6 +102,8 @@ type builder struct {
 	names map[convdesk.GroupID]string
 	order []convdesk.GroupID
 	urls  views.BoardURLs
+	// tickets links tickets to the ticket system.
+	tickets convdesk.TicketURL
 }
 
 func (h *Board) newBuilder(c echo.Context, userID string) *builder {
@@ -112,6 +114,7 @@ func (h *Board) newBuilder(c echo.Context, userID string) *builder {
 		canEdit:   canEdit,
 		canReveal: canEdit && h.s.groups.Capabilities().LastMessage,
 		times:     newTimeFormatter(c.Request().Context(), h.s.now(), Location(c)),
+		tickets:   h.s.cfg.TicketURL,
 	}
 	r := func(name string) string { return h.s.userURL(name, userID) }
 	b.urls = views.BoardURLs{
@@ -351,6 +354,7 @@ func (b *builder) history(events []convdesk.AuditEvent, first bool) views.Histor
 			OutcomeLabel:  views.OutcomeLabel(b.ctx, ev.Outcome),
 			Message:       views.EventText(b.ctx, &ev),
 			Ticket:        ev.Ticket,
+			TicketLink:    b.tickets.Link(ev.Ticket),
 			Groups:        ev.GroupNames,
 			Conversations: len(ev.ConversationIDs),
 		}

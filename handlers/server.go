@@ -49,6 +49,9 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed;
 	// with none, the client IP is the connection's.
 	TrustedProxies []*net.IPNet
+	// TicketURL turns tickets into links on the board and the audit pages;
+	// the zero value shows them as text.
+	TicketURL convdesk.TicketURL
 }
 
 // Deps are the services the handlers use, as the domain's interfaces.

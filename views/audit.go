@@ -94,6 +94,8 @@ type AuditRowVM struct {
 	Note    string
 	Outcome AuditOutcomeVM
 	Ticket  string
+	// TicketLink is the ticket's address in the ticket system, if configured.
+	TicketLink string
 	// AttemptID and AttemptURL: the row is a remote edit's outcome, shown
 	// for the attempt recorded before the call too, which it links.
 	AttemptID  int64
@@ -145,7 +147,8 @@ type AuditEventVM struct {
 	Groups        []string
 	Conversations []string
 	Ticket        string
-	TicketURL     string
+	TicketURL     string // the trail filtered by the ticket
+	TicketLink    string // the ticket in the ticket system, if configured
 
 	Outcome       AuditOutcomeVM
 	ResultCode    int

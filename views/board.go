@@ -346,6 +346,7 @@ type HistoryEventVM struct {
 	// summary or the refusal's reason, else the recorded message.
 	Message       string
 	Ticket        string
+	TicketLink    string // the ticket's address in the ticket system, if configured
 	Groups        []string
 	Conversations int
 }

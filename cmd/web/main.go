@@ -149,6 +149,11 @@ type Config struct {
 	TrustedProxies  string
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
+	// RequireTicket refuses edits and reveals without a ticket.
+	RequireTicket bool
+	// TicketURL links tickets to the ticket system: an absolute http(s) URL
+	// with {ticket} where the ticket goes.
+	TicketURL string
 
 	// Backend chooses where conversation groups live.
 	Backend BackendConfig
@@ -224,6 +229,8 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed; none by default")
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", m.Config.SessionIdle, "sign staff out after this long without a request")
 	fs.DurationVar(&m.Config.SessionLifetime, "session-lifetime", m.Config.SessionLifetime, "sign staff out this long after sign-in, active or not")
+	fs.BoolVar(&m.Config.RequireTicket, "require-ticket", false, "refuse edits and reveals without a ticket or reason, from the console and tools alike (recorded as refused)")
+	fs.StringVar(&m.Config.TicketURL, "ticket-url", "", "show tickets as links to this address, an absolute http(s) URL with {ticket} where the ticket goes, e.g. https://desk.example.com/t/{ticket}")
 	m.Config.Backend.defineFlags(fs, true)
 	fs.Usage = flagUsage(fs, "convdesk [flags]")
 
@@ -264,6 +271,9 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	}
 	if _, err := parseCIDRs(m.Config.TrustedProxies); err != nil {
 		return err
+	}
+	if _, err := convdesk.ParseTicketURL(m.Config.TicketURL); err != nil {
+		return fmt.Errorf("--ticket-url: %w", err)
 	}
 	return m.Config.Backend.validate(true, m.lookupEnv)
 }
@@ -400,6 +410,11 @@ func (m *Main) Run(ctx context.Context) error {
 		backend, ready = tim, tim.Ready
 	}
 	groups := convdesk.NewGroupService(backend, database, m.log)
+	groups.RequireTicket = m.Config.RequireTicket
+	ticketURL, err := convdesk.ParseTicketURL(m.Config.TicketURL)
+	if err != nil {
+		return fmt.Errorf("--ticket-url: %w", err)
+	}
 	// Remote edits a crash interrupted get their outcome now: unknown.
 	if n, err := groups.CloseOpenAttempts(ctx); err != nil {
 		return fmt.Errorf("close open edit attempts: %w", err)
@@ -414,6 +429,7 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:     m.Config.SessionIdle,
 		SessionLifetime: m.Config.SessionLifetime,
 		TrustedProxies:  proxies,
+		TicketURL:       ticketURL,
 	}, handlers.Deps{
 		Logger:    m.log,
 		Pinger:    database,

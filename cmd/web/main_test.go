@@ -97,6 +97,7 @@ func TestParseFlags(t *testing.T) {
 			"CONVDESK_DEMO_ON_NETWORK": "true", "CONVDESK_INSECURE_COOKIES": "true", "CONVDESK_TLS_CERT": "/c",
 			"CONVDESK_TLS_KEY": "/ck", "CONVDESK_TRUSTED_PROXIES": "10.0.0.0/8", "CONVDESK_SESSION_IDLE": "5m",
 			"CONVDESK_SESSION_LIFETIME": "1h", "CONVDESK_AUDIT_WITNESS": "/w/audit.witness", "CONVDESK_CHECKPOINT_INTERVAL": "2s",
+			"CONVDESK_REQUIRE_TICKET": "true", "CONVDESK_TICKET_URL": "https://desk.example.com/t/{ticket}",
 			// Accepting a broken trail has no environment twin: this is ignored.
 			"CONVDESK_ALLOW_BROKEN_TRAIL": "checkpoint:3",
 		}.lookup)
@@ -106,6 +107,7 @@ func TestParseFlags(t *testing.T) {
 		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json",
 			DemoOnNetwork: true, InsecureCookies: true, TLSCert: "/c", TLSKey: "/ck", TrustedProxies: "10.0.0.0/8",
 			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour, AuditWitness: "/w/audit.witness", CheckpointInterval: 2 * time.Second,
+			RequireTicket: true, TicketURL: "https://desk.example.com/t/{ticket}",
 			Backend: defaultBackendConfig()}
 		if m.Config != want || !m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
@@ -130,6 +132,29 @@ func TestParseFlags(t *testing.T) {
 		m.ParseFlags(context.Background(), []string{"-h"})
 		if strings.Contains(usage.String(), "CONVDESK_ALLOW_BROKEN_TRAIL") || !strings.Contains(usage.String(), "--allow-broken-trail (no environment variable") {
 			t.Fatalf("usage:\n%s", usage.String())
+		}
+	})
+	t.Run("TicketURL", func(t *testing.T) {
+		for _, u := range []string{"https://desk.example.com/t/{ticket}", "http://127.0.0.1:9000/view?id={ticket}"} {
+			m := NewMain(io.Discard, io.Discard, env{}.lookup)
+			if err := m.ParseFlags(context.Background(), []string{"--ticket-url", u}); err != nil {
+				t.Errorf("%s: %v", u, err)
+			}
+		}
+		for _, u := range []string{"https://desk.example.com/t/", "/t/{ticket}", "desk.example.com/{ticket}", "javascript:alert(1)//{ticket}", "ftp://h/{ticket}"} {
+			m := NewMain(io.Discard, io.Discard, env{}.lookup)
+			if err := m.ParseFlags(context.Background(), []string{"--ticket-url", u}); err == nil || !strings.Contains(err.Error(), "--ticket-url") {
+				t.Errorf("%s: err %v, want a --ticket-url refusal", u, err)
+			}
+			m = NewMain(io.Discard, io.Discard, env{"CONVDESK_TICKET_URL": u}.lookup)
+			if err := m.ParseFlags(context.Background(), nil); err == nil {
+				t.Errorf("CONVDESK_TICKET_URL=%s: no error", u)
+			}
+		}
+		// The server refuses to start: a usage error, before anything opens.
+		var stderr bytes.Buffer
+		if code := run(context.Background(), []string{"--ticket-url", "https://desk.example.com/t/", "--db", filepath.Join(t.TempDir(), "x.db")}, io.Discard, &stderr, env{}.lookup); code == 0 || !strings.Contains(stderr.String(), "{ticket}") {
+			t.Errorf("exit %d, stderr %q", code, stderr.String())
 		}
 	})
 	t.Run("Errors", func(t *testing.T) {

@@ -204,15 +204,18 @@ func (g *Groups) write(ctx context.Context, w convdesk.Write, apply func(ctx con
 func (g *Groups) CreateGroup(ctx context.Context, w convdesk.Write, name string, ids []convdesk.ConversationID) (convdesk.WriteResult, error) {
 	var res convdesk.WriteResult
 	state, err := g.write(ctx, w, func(ctx context.Context, tx *sqlx.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO conv_groups (user_id, name, created_at) VALUES (?, ?, ?)`,
-			w.UserID, name, w.Change.At.UnixMicro())
+		// A fresh ID from the counter, past any row seeded without it: an ID
+		// is never given twice.
+		var newID int64
+		if err := tx.GetContext(ctx, &newID, `UPDATE group_id_sequence
+			SET last = MAX(last, (SELECT COALESCE(MAX(id), 0) FROM conv_groups)) + 1 RETURNING last`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO conv_groups (id, user_id, name, created_at) VALUES (?, ?, ?, ?)`,
+			newID, w.UserID, name, w.Change.At.UnixMicro())
 		if isUniqueViolation(err) {
 			return convdesk.ValidateNewGroupName(name, []string{name})
 		}
-		if err != nil {
-			return err
-		}
-		newID, err := r.LastInsertId()
 		if err != nil {
 			return err
 		}

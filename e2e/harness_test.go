@@ -82,6 +82,13 @@ type server struct {
 // 127.0.0.1 port, waiting (bounded) until it answers /healthz.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerWith(t, nil, nil)
+}
+
+// startServerWith is startServer with more flags and environment variables
+// (NAME=value) for the console.
+func startServerWith(t *testing.T, args, environ []string) *server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +101,9 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(binary, "--addr", addr, "--db", s.DB, "--log-level", "warn")
+	s.cmd = exec.Command(binary, append([]string{"--addr", addr, "--db", s.DB, "--log-level", "warn"}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.Env = append(os.Environ(), "CONVDESK_DEMO=true")
+	s.cmd.Env = append(append(os.Environ(), "CONVDESK_DEMO=true"), environ...)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,23 @@ const auditPageSize = 50
 // auditDateLayout is how the filter's days are written.
 const auditDateLayout = "2006-01-02"
 
+// auditDefaultQuery is the filter of /audit when the address states none (no
+// q at all): the changes, which reads would otherwise drown. Everything is
+// the explicit empty query, q=, which every link to the list writes out.
+const auditDefaultQuery = "action:edits"
+
+// auditChips are the quick filters above the query box, in display order.
+// Each is a whole query: choosing one replaces the query box's text, never
+// adds to it, so the box always states exactly what the list and the
+// exports select.
+var auditChips = []struct{ key, q string }{
+	{"changes", auditDefaultQuery},
+	{"reads", "action:reads"},
+	{"signins", "action:signins"},
+	{"staff", "action:staff"},
+	{"everything", ""},
+}
+
 // Routes declares the audit pages.
 func (h *AuditPages) Routes(r *Router) {
 	h.jobs = newVerifyJobs(maxVerifyJobs, verifyJobTTL)
@@ -131,6 +148,9 @@ func (in auditListInput) filter(c echo.Context) (auditFilterRequest, error) {
 		r.changed = true
 	} else {
 		r.typedQ = in.Q
+		if _, stated := c.QueryParams()["q"]; !stated {
+			r.typedQ = auditDefaultQuery
+		}
 	}
 	r.filter, err = convdesk.ParseAuditFilter(r.typedQ)
 	if err != nil {
@@ -312,18 +332,11 @@ func (h *AuditPages) page(ctx context.Context, q convdesk.AuditQuery, before, af
 // listURL is the audit page for the filter q, at a keyset position when
 // param ("before" or "after") is given.
 func (h *AuditPages) listURL(q, param string, id int64) string {
-	v := url.Values{}
-	if q != "" {
-		v.Set("q", q)
-	}
+	v := url.Values{"q": {q}} // always stated: no q at all means the default
 	if param != "" && id > 0 {
 		v.Set(param, strconv.FormatInt(id, 10))
 	}
-	u := h.s.echo.Reverse("audit.index")
-	if len(v) > 0 {
-		u += "?" + v.Encode()
-	}
-	return u
+	return h.s.echo.Reverse("audit.index") + "?" + v.Encode()
 }
 
 // currentURL is the address of the page shown.

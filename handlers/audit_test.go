@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -37,12 +38,17 @@ func auditGet(t *testing.T, cl *testClient, path string, want int, headers ...st
 func auditRowIDs(t *testing.T, doc *goquery.Document) []int64 {
 	t.Helper()
 	var ids []int64
-	doc.Find(`[data-testid="audit-table"] [data-testid="audit-row"]`).Each(func(_ int, s *goquery.Selection) {
+	add := func(_ int, s *goquery.Selection) {
 		id, err := strconv.ParseInt(s.AttrOr("data-event-id", ""), 10, 64)
 		if err != nil {
 			t.Fatalf("row without an event ID: %v", err)
 		}
 		ids = append(ids, id)
+	}
+	doc.Find(`[data-testid="audit-table"] [data-testid="audit-row"]`).Each(func(i int, s *goquery.Selection) {
+		add(i, s)
+		// A row's folded reads follow it: they are on the page too.
+		s.Find(`[data-testid="folded-read"]`).Each(add)
 	})
 	return ids
 }
@@ -204,7 +210,8 @@ func TestAuditDatesInStaffZone(t *testing.T) {
 	auditUseZone(t, app, "auditor", "Asia/Shanghai")
 	auditor, admin := app.signIn(t, "auditor"), app.signIn(t, "admin")
 	at := func(s string) *convdesk.AuditEvent {
-		e := newAuditTestEvent(convdesk.ActionBoardView, "bob", "TCK-TZ")
+		// Not board.view: adjacent reads of one board share a row.
+		e := newAuditTestEvent(convdesk.ActionUserSearch, "bob", "TCK-TZ")
 		e.Time, _ = time.Parse(time.RFC3339, s)
 		auditAppend(t, app, e)
 		return e
@@ -413,7 +420,7 @@ func TestAuditKeysetPaging(t *testing.T) {
 	}
 
 	t.Run("WholeTrailWithoutGaps", func(t *testing.T) {
-		ids, _ := auditWalkOlder(t, cl, "/audit")
+		ids, _ := auditWalkOlder(t, cl, auditPath(""))
 		headID := app.lastEvent().ID
 		if int64(len(ids)) != headID {
 			t.Fatalf("%d events shown, the trail has %d", len(ids), headID)
@@ -956,7 +963,7 @@ func TestAuditReadsRecorded(t *testing.T) {
 	start := app.lastID()
 	target := app.lastEvent()
 
-	auditGet(t, auditor, "/audit", http.StatusOK)
+	auditGet(t, auditor, auditPath(""), http.StatusOK)
 	evs := reads(start)
 	if len(evs) != 1 || evs[0].ActorName != "auditor" || evs[0].Outcome != convdesk.OutcomeOK ||
 		evs[0].Detail["view"] != "list" || evs[0].Detail["query"] != "" {
@@ -964,7 +971,7 @@ func TestAuditReadsRecorded(t *testing.T) {
 	}
 	auditGet(t, auditor, auditPath("user:alice action:edits"), http.StatusOK)
 	for i := 0; i < 48; i++ {
-		auditGet(t, auditor, "/audit?before="+itoa(target.ID+1-int64(i%2)), http.StatusOK)
+		auditGet(t, auditor, "/audit?q=&before="+itoa(target.ID+1-int64(i%2)), http.StatusOK)
 	}
 	auditGet(t, auditor, "/audit/events/"+itoa(target.ID), http.StatusOK)
 	if evs := reads(start); len(evs) != 1 {
@@ -1100,5 +1107,144 @@ func TestAuditAttemptOutcomeFromService(t *testing.T) {
 	rows := doc.Find(`[data-testid="audit-row"]`)
 	if rows.Length() != 1 || rows.AttrOr("data-event-id", "") != itoa(res.EventID) || rows.Find(`[data-testid="attempt-link"]`).Length() != 1 {
 		t.Fatalf("%d rows (%s), want the outcome %d alone, linking its attempt", rows.Length(), rows.AttrOr("data-event-id", ""), res.EventID)
+	}
+}
+
+// TestAuditChips: /audit without q opens on the changes; each chip is a link
+// to the list with its own whole query, which the query box then shows and
+// the exports carry; a typed query marks no chip and is not combined with
+// one; "Everything" is the explicit empty query.
+func TestAuditChips(t *testing.T) {
+	app := newTestApp(t)
+	view := auditAppend(t, app, newAuditTestEvent(convdesk.ActionBoardView, "alice", "TCK-CHIP"))
+	move := auditAppend(t, app, newAuditTestEvent(convdesk.ActionConversationMove, "alice", "TCK-CHIP"))
+	cl := app.signIn(t, "auditor")
+
+	type shown struct{ box, active, csv, ndjson string }
+	read := func(t *testing.T, path string) (shown, *goquery.Document) {
+		t.Helper()
+		doc, _ := auditGet(t, cl, path, http.StatusOK)
+		return shown{
+			box:    doc.Find(`[data-testid="query-input"]`).AttrOr("value", "?"),
+			active: doc.Find(`[data-testid="audit-chip"][aria-current="true"]`).AttrOr("data-chip", ""),
+			csv:    doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""),
+			ndjson: doc.Find(`[data-testid="export-ndjson"]`).AttrOr("href", ""),
+		}, doc
+	}
+	has := func(doc *goquery.Document, id int64) bool {
+		return slices.Contains(auditRowIDs(t, doc), id)
+	}
+
+	t.Run("DefaultIsChanges", func(t *testing.T) {
+		got, doc := read(t, "/audit")
+		want := shown{"action:edits", "changes", "/audit/export.csv?q=action%3Aedits", "/audit/export.ndjson?q=action%3Aedits"}
+		if got != want {
+			t.Fatalf("got %+v, want %+v", got, want)
+		}
+		if !has(doc, move) || has(doc, view) {
+			t.Fatal("the default list is not the changes")
+		}
+	})
+	t.Run("EachChip", func(t *testing.T) {
+		doc, _ := auditGet(t, cl, "/audit", http.StatusOK)
+		chips := map[string]string{}
+		doc.Find(`[data-testid="audit-chip"]`).Each(func(_ int, s *goquery.Selection) {
+			chips[s.AttrOr("data-chip", "")] = s.AttrOr("href", "")
+		})
+		want := map[string]string{
+			"changes": "/audit?q=action%3Aedits", "reads": "/audit?q=action%3Areads", "signins": "/audit?q=action%3Asignins",
+			"staff": "/audit?q=action%3Astaff", "everything": "/audit?q=",
+		}
+		if !maps.Equal(chips, want) {
+			t.Fatalf("chips %v, want %v", chips, want)
+		}
+		for key, href := range want {
+			got, _ := read(t, href)
+			u, _ := url.Parse(href)
+			q := u.Query().Get("q")
+			if got.box != q || got.active != key || got.csv != auditWithQ("/audit/export.csv", q) || got.ndjson != auditWithQ("/audit/export.ndjson", q) {
+				t.Errorf("%s: %+v, want the box, the current chip and the exports all at %q", key, got, q)
+			}
+		}
+	})
+	t.Run("Everything", func(t *testing.T) {
+		got, doc := read(t, "/audit?q=")
+		if got.box != "" || got.csv != "/audit/export.csv" || !has(doc, move) || !has(doc, view) {
+			t.Fatalf("%+v: everything is not the whole trail", got)
+		}
+		if href := doc.Find(`[data-testid="filter-clear"]`).AttrOr("href", ""); href != "/audit?q=" {
+			t.Errorf("clear links %q, want everything", href)
+		}
+	})
+	t.Run("TypedQueryReplacesChip", func(t *testing.T) {
+		got, doc := read(t, auditPath("ticket:TCK-CHIP"))
+		if got.box != "ticket:TCK-CHIP" || got.active != "" || got.csv != "/audit/export.csv?q=ticket%3ATCK-CHIP" {
+			t.Fatalf("%+v", got)
+		}
+		if !has(doc, view) || !has(doc, move) {
+			t.Fatal("a typed query was combined with the changes chip")
+		}
+	})
+	t.Run("PagingKeepsEverything", func(t *testing.T) {
+		for i := 0; i < auditPageSize+1; i++ {
+			auditAppend(t, app, newAuditTestEvent(convdesk.ActionUserSearch, "", "TCK-MORE"))
+		}
+		_, doc := read(t, "/audit?q=")
+		older := auditLink(doc, "page-older")
+		if u, err := url.Parse(older); err != nil || !u.Query().Has("q") || u.Query().Get("q") != "" {
+			t.Fatalf("older page %q does not keep the empty query", older)
+		}
+	})
+}
+
+// TestAuditFoldsBoardReads: adjacent reads of one board by one person are
+// one row with a count, the others listed in a <details>; other rows break a
+// run; the export still has every event.
+func TestAuditFoldsBoardReads(t *testing.T) {
+	app := newTestApp(t)
+	viewBy := func(actor string, subject string) int64 {
+		e := newAuditTestEvent(convdesk.ActionBoardView, subject, "TCK-FOLD")
+		e.ActorName = actor
+		return auditAppend(t, app, e)
+	}
+	a1, a2, a3 := viewBy("agent", "bob"), viewBy("agent", "bob"), viewBy("agent", "bob")
+	alice := viewBy("agent", "alice")
+	b1, b2 := viewBy("admin", "bob"), viewBy("admin", "bob")
+	move := auditAppend(t, app, newAuditTestEvent(convdesk.ActionConversationMove, "bob", "TCK-FOLD"))
+	c1, c2 := viewBy("agent", "bob"), viewBy("agent", "bob")
+	cl := app.signIn(t, "auditor")
+
+	doc, _ := auditGet(t, cl, auditPath("ticket:TCK-FOLD"), http.StatusOK)
+	type row struct {
+		id     string
+		reads  string
+		folded string
+	}
+	var got []row
+	doc.Find(`[data-testid="audit-row"]`).Each(func(_ int, s *goquery.Selection) {
+		var folded []string
+		s.Find(`details[data-testid="row-reads"] [data-testid="folded-read"]`).Each(func(_ int, f *goquery.Selection) {
+			folded = append(folded, f.AttrOr("data-event-id", ""))
+		})
+		got = append(got, row{s.AttrOr("data-event-id", ""), s.AttrOr("data-reads", ""), strings.Join(folded, ",")})
+	})
+	want := []row{
+		{itoa(c2), "2", itoa(c1)},
+		{itoa(move), "1", ""},
+		{itoa(b2), "2", itoa(b1)},
+		{itoa(alice), "1", ""},
+		{itoa(a3), "3", itoa(a2) + "," + itoa(a1)},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %+v, want %+v", got, want)
+	}
+	first := doc.Find(`[data-testid="audit-row"]`).First()
+	if got := first.Find(`[data-testid="row-reads-count"]`).Text(); !strings.Contains(got, "2") {
+		t.Errorf("the folded row says %q, not its count", got)
+	}
+
+	rec := cl.get("/audit/export.ndjson?" + url.Values{"q": {"ticket:TCK-FOLD"}}.Encode())
+	if n := strings.Count(strings.TrimSpace(rec.Body.String()), "\n") + 1; rec.Code != http.StatusOK || n != 9 {
+		t.Fatalf("export: %d, %d lines, want all 9 events", rec.Code, n)
 	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func (h *AuditPages) pageVM(c echo.Context, f convdesk.AuditFilter, q string, p 
 		}
 		vm.Results.Rows = append(vm.Results.Rows, h.rowVM(ctx, &p.events[i], loc, q))
 	}
+	vm.Results.Rows = foldBoardReads(vm.Results.Rows)
 	if n := len(p.events); n > 0 {
 		if p.older {
 			vm.Results.OlderURL = h.listURL(q, "before", p.events[n-1].ID)
@@ -71,6 +73,13 @@ func auditFilterVM(ctx context.Context, index, q string, f convdesk.AuditFilter,
 		Actor: f.Actor, User: f.User, Action: f.Action, Outcome: string(f.Outcome),
 		After: f.After, Before: f.Before, Ticket: f.Ticket, Text: f.Text,
 		TimeZone: loc.String(),
+		ClearURL: index + "?q=",
+	}
+	for _, chip := range auditChips {
+		vm.Chips = append(vm.Chips, views.AuditChipVM{
+			Key: chip.key, Label: views.T(ctx, "audit.chip."+chip.key), Q: chip.q,
+			URL: index + "?" + url.Values{"q": {chip.q}}.Encode(), Active: q == chip.q,
+		})
 	}
 	for _, g := range convdesk.ActionGroupNames {
 		vm.ActionKinds = append(vm.ActionKinds, views.AuditOptionVM{
@@ -445,4 +454,24 @@ func auditDuration(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return d.Round(time.Microsecond).String()
+}
+
+// foldBoardReads shows consecutive reads of one board by one person (rows of
+// board.view, adjacent on the page, same actor, subject and outcome) as one
+// row, the newest, listing the others. Display only: the events, their
+// count and the exports are untouched.
+func foldBoardReads(rows []views.AuditRowVM) []views.AuditRowVM {
+	out := rows[:0:0]
+	for _, r := range rows {
+		if n := len(out); n > 0 && r.Action == string(convdesk.ActionBoardView) {
+			last := &out[n-1]
+			if last.Action == r.Action && last.Actor == r.Actor && last.ActorRole == r.ActorRole &&
+				last.Subject == r.Subject && last.Outcome.Key == r.Outcome.Key {
+				last.Reads = append(last.Reads, views.AuditFoldedVM{ID: r.ID, URL: r.URL, Time: r.Time, Ticket: r.Ticket})
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -31,6 +31,10 @@ type AuditFilterVM struct {
 	ActionKinds      []AuditOptionVM
 	ActionCategories []AuditOptionGroupVM
 	Outcomes         []AuditOptionVM
+	// Chips are the quick filters; each writes its own whole query. ClearURL
+	// is the list with the empty query (everything).
+	Chips    []AuditChipVM
+	ClearURL string
 	// Error is why the query was refused (shown with status 422).
 	Error string
 	// TimeZone names the zone the dates are read in.
@@ -38,6 +42,23 @@ type AuditFilterVM struct {
 	// OOB marks the forms for an htmx out-of-band swap, so that a results
 	// fragment also brings the forms up to date.
 	OOB bool
+}
+
+// AuditChipVM is one quick filter: its query and the list showing it.
+type AuditChipVM struct {
+	Key    string // changes, reads, signins, staff, everything
+	Label  string
+	Q      string
+	URL    string
+	Active bool // the query shown is exactly this chip's
+}
+
+// AuditFoldedVM is a read folded into the row above it.
+type AuditFoldedVM struct {
+	ID     int64
+	URL    string
+	Time   AuditTimeVM
+	Ticket string
 }
 
 // AuditOptionVM is one <option>.
@@ -96,6 +117,9 @@ type AuditRowVM struct {
 	Ticket  string
 	// TicketLink is the ticket's address in the ticket system, if configured.
 	TicketLink string
+	// Reads are the older reads of the same board by the same person,
+	// adjacent on the page, folded into this row (board.view only).
+	Reads []AuditFoldedVM
 	// AttemptID and AttemptURL: the row is a remote edit's outcome, shown
 	// for the attempt recorded before the call too, which it links.
 	AttemptID  int64
@@ -266,3 +290,6 @@ type AuditVerifyVM struct {
 	// the last verification), in words.
 	TrailBroken string
 }
+
+// ReadCount is how many reads the row stands for.
+func (r AuditRowVM) ReadCount() int { return 1 + len(r.Reads) }

@@ -3,8 +3,8 @@
 // nothing. Everything works without it: each row's number is a link.
 //
 // - A click anywhere on a results row opens that event, as its number link
-//   does. Clicks on links and form controls, modified clicks (new tab) and
-//   text selections are left alone.
+//   does. Clicks on links and form controls, on a row's folded reads
+//   (<details>), modified clicks (new tab) and text selections are left alone.
 (function () {
   "use strict";
 
@@ -18,7 +18,7 @@
       return;
     }
     var row = target.closest("tr.audit-row[data-href]");
-    if (!row || target.closest("a, button, input, select, textarea, label")) {
+    if (!row || target.closest("a, button, input, select, textarea, label, details")) {
       return;
     }
     var selection = window.getSelection ? String(window.getSelection()) : "";

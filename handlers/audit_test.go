@@ -609,7 +609,7 @@ func TestAuditEventDetail(t *testing.T) {
 		if got := row.Find(`[data-testid="event-link"]`).AttrOr("href", ""); got != "/audit/events/"+itoa(rename.EventID)+"?q=ticket%3ATCK-DIFF" {
 			t.Errorf("detail link %q", got)
 		}
-		if got := row.Find(`[data-testid="row-summary"]`).Text(); got != "Renamed the group “客户 A” to “客户 A2”." {
+		if got := row.Find(`[data-testid="row-summary"]`).Text(); got != "Renamed “客户 A” to “客户 A2”." {
 			t.Errorf("rename summary %q", got)
 		}
 		move := doc.Find(`[data-testid="audit-row"][data-event-id="` + itoa(move.EventID) + `"]`)

@@ -16,11 +16,12 @@ import (
 // waitFor waits (in the page, bounded) until the JavaScript expression is
 // true, no htmx request is in flight, no swap is settling, the board is not
 // busy with an edit and no column waiting to load is in view (its loader
-// fires when it scrolls into view, and replaces the column).
+// fires when it scrolls into view, and replaces the column); a column
+// scrolled out of the strip (under the group rail) is not in view.
 func (p *page) waitFor(what, js string) {
 	p.t.Helper()
 	expr := `(() => document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling, #board.is-busy').length === 0 && ` +
-		`![...document.querySelectorAll('[data-testid="column-loader"]')].some(l => { const r = l.getBoundingClientRect(); return r.width > 0 && r.right > 0 && r.left < innerWidth && r.bottom > 0 && r.top < innerHeight }) && (` + js + `))()`
+		`![...document.querySelectorAll('[data-testid="column-loader"]')].some(l => { const r = l.getBoundingClientRect(), v = l.closest('[data-testid="board-columns"]')?.getBoundingClientRect() || {left: 0, right: innerWidth}; return r.width > 0 && r.right > v.left && r.left < v.right && r.right > 0 && r.left < innerWidth && r.bottom > 0 && r.top < innerHeight }) && (` + js + `))()`
 	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
 		p.shot(what)
 		p.t.Fatalf("waiting for %s: %v", what, err)

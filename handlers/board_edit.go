@@ -299,9 +299,11 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	var level views.ToastLevel
 	var message string
 	var results *views.EditResultsVM
+	var conflict *views.ConflictVM
 	switch kind {
 	case convdesk.EConflict:
-		status, level, message = http.StatusConflict, views.ToastWarning, conflictMessage(ctx, editErr)
+		conflict = h.conflict(ctx, editErr)
+		status, level, message = http.StatusConflict, views.ToastWarning, conflict.Message
 	case convdesk.EInvalid:
 		status, level, message = http.StatusUnprocessableEntity, views.ToastError, views.RefusalText(ctx, editErr)
 		results = b.results(res.Results, message, level, showNames(cols))
@@ -317,8 +319,10 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	}
 	vm := b.board(boardView{board: board, columns: cols, filters: e.in.Filters, results: results})
 	Toast(c, level, message)
-	afterSettle(c, "board:edited", map[string]any{"focus": focus, "close": true})
-	return Render(c, status, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: all, Columns: vm.Columns}), nil)
+	// A refused stale edit keeps the dialogs and the selection, so the
+	// staff member can retry on the fresh board in one action.
+	afterSettle(c, "board:edited", map[string]any{"focus": focus, "close": conflict == nil, "conflict": conflict != nil})
+	return Render(c, status, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: all, Columns: vm.Columns, Conflict: conflict}), nil)
 }
 
 // committedAnswer answers an edit whose re-render failed with readErr. When
@@ -444,18 +448,24 @@ func focusAfter(e *edit, res convdesk.EditResult) string {
 	return "col-" + columnKey(g) + "-title"
 }
 
-// conflictMessage says who changed the board and how, from the service's
-// conflict report.
-func conflictMessage(ctx context.Context, err error) string {
+// conflict says who changed the board (the staff member's display name and
+// username, when the service's conflict report names one) and how.
+func (h *Board) conflict(ctx context.Context, err error) *views.ConflictVM {
 	var de *convdesk.Error
+	vm := &views.ConflictVM{}
 	by, summary := views.T(ctx, "board.conflict.someone"), views.T(ctx, "board.conflict.changed")
 	if errors.As(err, &de) && de.Conflict != nil {
-		if de.Conflict.ChangedBy != "" {
-			by = de.Conflict.ChangedBy
+		if u := de.Conflict.ChangedBy; u != "" {
+			vm.Username, by = u, u
+			if m, serr := h.s.staff.StaffByUsername(ctx, u); serr == nil && m.DisplayName != "" && m.DisplayName != u {
+				vm.DisplayName = m.DisplayName
+				by = m.DisplayName + " (" + u + ")"
+			}
 		}
 		summary = changeSummary(ctx, de.Conflict.ChangedAction, de.Conflict.Summary)
 	}
-	return views.T(ctx, "board.conflict", "By", by, "Summary", summary)
+	vm.Message = views.T(ctx, "board.conflict", "By", by, "Summary", summary)
+	return vm
 }
 
 // showNames maps the conversations shown in cols to their show names, to

@@ -160,18 +160,20 @@ func (b *builder) board(v boardView) views.BoardVM {
 		URLs:      b.urls,
 		Filters:   b.filters(v.filters),
 		State: views.BoardStateVM{
-			Version:    string(bd.State),
-			GroupNames: bd.GroupNames(),
-			GroupsFull: len(bd.Groups) >= convdesk.MaxGroupsPerUser,
+			Version:     string(bd.State),
+			GroupNames:  bd.GroupNames(),
+			GroupsFull:  len(bd.Groups) >= convdesk.MaxGroupsPerUser,
+			GroupedFull: bd.GroupedCount >= convdesk.MaxGroupedConversations,
 		},
 		Counters: views.CountersVM{
 			Groups: len(bd.Groups), MaxGroups: convdesk.MaxGroupsPerUser,
 			Grouped: bd.GroupedCount, MaxGrouped: convdesk.MaxGroupedConversations,
 			Conversations: bd.User.ConversationCount,
 		},
-		NewGroup: views.NewGroupVM{Full: len(bd.Groups) >= convdesk.MaxGroupsPerUser},
-		Create:   views.CreateFormVM{URL: b.urls.Create},
-		Results:  v.results,
+		NewGroup:  views.NewGroupVM{Full: len(bd.Groups) >= convdesk.MaxGroupsPerUser},
+		Create:    views.CreateFormVM{URL: b.urls.Create},
+		Results:   v.results,
+		Ungrouped: bd.UngroupedCount,
 	}
 	if lc := bd.LastChange; lc != nil {
 		vm.Counters.LastChange = &views.LastChangeVM{
@@ -179,7 +181,7 @@ func (b *builder) board(v boardView) views.BoardVM {
 		}
 	}
 	for _, g := range bd.Groups {
-		vm.Targets = append(vm.Targets, views.GroupOptionVM{ID: string(g.ID), Name: g.Name})
+		vm.Targets = append(vm.Targets, views.GroupOptionVM{ID: string(g.ID), Name: g.Name, Key: columnKey(g.ID), Count: g.Count})
 	}
 	for _, col := range v.columns {
 		vm.Columns = append(vm.Columns, b.column(bd, col, v.filters, v.rename))

@@ -99,6 +99,8 @@ type BoardVM struct {
 	Create  CreateFormVM
 	// Results lists the conversations the last edit could not change.
 	Results *EditResultsVM
+	// Ungrouped is the number of conversations in no group, for the rail.
+	Ungrouped int
 }
 
 // BoardUserVM is the end user whose board it is.
@@ -151,6 +153,9 @@ type BoardStateVM struct {
 	Version    string
 	GroupNames []string
 	GroupsFull bool // at the 20-group limit
+	// GroupedFull: at the grouped-conversations limit, so a conversation in
+	// no group cannot join one.
+	GroupedFull bool
 }
 
 // GroupNamesJSON is the board's group names as a JSON array, for the
@@ -270,7 +275,14 @@ type NewGroupVM struct {
 type GroupOptionVM struct {
 	ID   string
 	Name string
+	// Key is the group's column key ("g<ID>"), so the rail can point at
+	// the column; Count is the conversations in the group.
+	Key   string
+	Count int
 }
+
+// ColumnDOMID is the element ID of the group's column.
+func (g GroupOptionVM) ColumnDOMID() string { return "col-" + g.Key }
 
 // Value is the option's form value.
 func (g GroupOptionVM) Value() string { return g.ID }
@@ -317,6 +329,18 @@ type BoardUpdateVM struct {
 	// swapped one by one.
 	AllColumns bool
 	Columns    []ColumnVM
+	// Conflict, when set, fills the conflict banner at the top of the
+	// board; other answers leave the banner as it is, so it stays until
+	// the staff member dismisses it.
+	Conflict *ConflictVM
+}
+
+// ConflictVM is an edit refused because the board changed since the staff
+// member loaded it: who changed it (display name and username) and how.
+type ConflictVM struct {
+	Message     string
+	DisplayName string
+	Username    string
 }
 
 // ColumnPageVM is the next page of one column's cards.

@@ -284,7 +284,7 @@ func TestBoardPage(t *testing.T) {
 		doc.Find(testID("conv-target") + " option").Each(func(_ int, s *goquery.Selection) {
 			options = append(options, s.AttrOr("value", "")+"="+s.Text())
 		})
-		if got, want := strings.Join(options, "|"), "1=产品体验|2="+hostile+"|3=家人"; got != want {
+		if got, want := strings.Join(options, "|"), "1=1. 产品体验|2=2. "+hostile+"|3=3. 家人"; got != want {
 			t.Errorf("targets = %s, want %s", got, want)
 		}
 		for _, id := range []string{"conv-move", "conv-add", "conv-remove"} {
@@ -348,7 +348,7 @@ func TestBoardUpdate(t *testing.T) {
 		doc.Find("[hx-swap-oob]").Each(func(_ int, s *goquery.Selection) {
 			oob = append(oob, s.AttrOr("id", ""))
 		})
-		if got, want := strings.Join(oob, ","), "col-none,col-g1,board-counters,board-state,edit-results,conv-target"; got != want {
+		if got, want := strings.Join(oob, ","), "col-none,col-g1,board-counters,board-state,edit-results,group-rail,conv-target"; got != want {
 			t.Errorf("out-of-band parts = %s, want %s", got, want)
 		}
 		if doc.Find("#board-columns").Length() != 0 {

@@ -207,6 +207,7 @@
       return;
     }
     var ids = d.formData.getAll("conversation").map(String);
+    beforeEdit = { ids: ids, to: d.formData.get("to"), selected: uniqueIDs(selectedCards(board())), counts: columnCounts() };
     shown().forEach(function (s) {
       d.formData.append("shown", s);
     });
@@ -227,6 +228,11 @@
     }
     setBusy(false);
     undoDrop();
+    // A 409 answer is the fresh board itself (and the conflict banner):
+    // reloading it would drop the selection kept for the retry.
+    if (d.xhr && d.xhr.status === 409) {
+      return;
+    }
     refreshColumns();
   }
   document.addEventListener("htmx:responseError", failed);
@@ -249,9 +255,50 @@
   // The server answers every edit with "board:edited" once its answer is
   // swapped in: close the dialogs (unless a form came back with an error),
   // clear the selection and put focus where it makes sense.
+  // beforeEdit is the board as the last edit left it: the conversations it
+  // acted on, the selection and each column's count. A refused stale edit
+  // (409) ticks them again on the fresh board and marks the columns that
+  // changed meanwhile.
+  var beforeEdit = null;
+
+  function columnCounts() {
+    var out = {};
+    document.querySelectorAll("#board .column[data-column]").forEach(function (col) {
+      var count = col.querySelector(".column-count");
+      out[col.getAttribute("data-column")] = count ? count.textContent.trim() : "";
+    });
+    return out;
+  }
+
+  function afterConflict() {
+    var b = beforeEdit;
+    if (!b) {
+      return;
+    }
+    var keep = b.selected.length > 0 ? b.selected : b.ids;
+    document.querySelectorAll("#board .card[data-conversation]").forEach(function (card) {
+      var box = card.querySelector(".card-select");
+      if (box && keep.indexOf(cardID(card)) >= 0) {
+        box.checked = true;
+      }
+    });
+    if (b.to) {
+      dialogTarget = b.to;
+    }
+    restoreTargets();
+    var now = columnCounts();
+    document.querySelectorAll("#board .column[data-column]").forEach(function (col) {
+      var key = col.getAttribute("data-column");
+      col.classList.toggle("is-changed", !(key in b.counts) || b.counts[key] !== now[key]);
+    });
+  }
+
   document.addEventListener("board:edited", function (event) {
     var d = event.detail || {};
     setBusy(false);
+    if (d.conflict) {
+      afterConflict();
+    }
     var fromDrag = lastDrop !== null;
     lastDrop = null;
     if (d.close) {
@@ -286,7 +333,7 @@
   function undoDrop() {
     var d = lastDrop;
     lastDrop = null;
-    if (!d) {
+    if (!d || d.kept === false) {
       return;
     }
     putBack(d);
@@ -315,24 +362,178 @@
     });
   }
 
-  function onDrop(evt) {
-    if (evt.to === evt.from || evt.to.id === "list-new") {
-      return;
+  // ---- Where a drag ends ---------------------------------------------------
+  //
+  // A drop goes to the target under the pointer when it is released: a
+  // column, a rail entry or the "New group" zone, each marked
+  // data-drop-target. Never to the list Sortable last put the card in: a
+  // card dragged over a column and released elsewhere (empty space, a
+  // refusing zone) would otherwise be moved there. Every target says what
+  // it will do while hovered; a drop released nowhere, or on a target that
+  // refuses, goes back and changes nothing.
+
+  var drag = null; // { from, ids, point, target }
+
+  function boardData(name) {
+    var b = board();
+    return b ? b.getAttribute("data-" + name) || "" : "";
+  }
+
+  function groupedFull() {
+    var state = byId("board-state");
+    return !!state && state.getAttribute("data-grouped-full") === "true";
+  }
+
+  function dropTargetFrom(el) {
+    var t = el && el.closest ? el.closest("[data-drop-target]") : null;
+    return t && t.closest("#board") ? t : null;
+  }
+
+  function dropTargetAt(point) {
+    if (!point) {
+      return null;
     }
-    var from = groupOfList(evt.from);
-    var to = groupOfList(evt.to);
-    var ids = actedOn(evt.item, evt.from);
+    return dropTargetFrom(document.elementFromPoint(point.x, point.y));
+  }
+
+  // judge says what a drop of d on target would do: { ok, kind, label, same }.
+  function judge(d, target) {
+    if (!target) {
+      return { ok: false, label: boardData("drop-nowhere") };
+    }
+    if (target.getAttribute("data-drop-target") === "new") {
+      if (groupsFull()) {
+        return { ok: false, kind: "new", label: boardData("drop-full") };
+      }
+      if (groupedFull() && d.from === "") {
+        return { ok: false, kind: "new", label: boardData("drop-grouped-full") };
+      }
+      var n = d.ids.length;
+      return { ok: true, kind: "new", label: n === 1 ? boardData("drop-new-one") : fmt(boardData("drop-new-many"), { n: n }) };
+    }
+    var to = target.getAttribute("data-group") || "";
+    var name = target.getAttribute("data-name") || "";
+    if (to === d.from) {
+      return { ok: false, same: true, kind: "group", to: to, label: boardData("drop-same") };
+    }
+    if (groupedFull() && d.from === "") {
+      return { ok: false, kind: "group", to: to, label: boardData("drop-grouped-full") };
+    }
     var add = dragMode() === "add" && to !== "";
-    var form = byId(add ? "drag-add-form" : "drag-move-form");
-    if (!form) {
+    return { ok: true, kind: "group", to: to, add: add, label: fmt(boardData(add ? "drop-add" : "drop-move"), { name: name }) };
+  }
+
+  function clearDropMarks() {
+    document.querySelectorAll("#board .is-drop-ok, #board .is-drop-refused").forEach(function (el) {
+      el.classList.remove("is-drop-ok", "is-drop-refused");
+    });
+    var hint = byId("drop-hint");
+    if (hint) {
+      hint.hidden = true;
+    }
+  }
+
+  function showDropHint(point, target) {
+    var hint = byId("drop-hint");
+    if (!drag || !hint) {
       return;
     }
-    lastDrop = { item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode };
-    if (!add) {
-      form.querySelector('input[name="from"]').value = from;
+    if (target !== drag.target) {
+      clearDropMarks();
+      drag.target = target;
     }
-    form.querySelector('input[name="to"]').value = to;
-    fillFields(form, ids);
+    if (!target) {
+      hint.hidden = true;
+      return;
+    }
+    var v = judge(drag, target);
+    target.classList.add(v.ok ? "is-drop-ok" : "is-drop-refused");
+    hint.textContent = v.label;
+    hint.classList.toggle("drop-hint-refused", !v.ok);
+    hint.hidden = false;
+    hint.style.left = Math.min(point.x + 14, window.innerWidth - hint.offsetWidth - 8) + "px";
+    hint.style.top = Math.min(point.y + 18, window.innerHeight - hint.offsetHeight - 8) + "px";
+  }
+
+  function trackPointer(event) {
+    if (!drag || typeof event.clientX !== "number") {
+      return;
+    }
+    // A dragend reports 0,0 in some browsers: keep the last real point.
+    if (event.type === "dragend" && event.clientX === 0 && event.clientY === 0) {
+      return;
+    }
+    drag.point = { x: event.clientX, y: event.clientY };
+    if (event.type === "dragover") {
+      // Every place accepts the drop event, so the drag always ends here
+      // and is judged by what is under the pointer.
+      event.preventDefault();
+      var target = dropTargetFrom(event.target);
+      if (event.dataTransfer) {
+        event.dataTransfer.dropEffect = target && judge(drag, target).ok ? "move" : "none";
+      }
+      showDropHint(drag.point, target);
+    } else if (event.type === "pointermove" || event.type === "mousemove" || event.type === "touchmove") {
+      showDropHint(drag.point, dropTargetAt(drag.point));
+    }
+  }
+  ["dragover", "drop", "dragend", "pointermove", "mousemove"].forEach(function (type) {
+    document.addEventListener(type, trackPointer, true);
+  });
+
+  function notify(message) {
+    if (message) {
+      document.dispatchEvent(new CustomEvent("toast", { detail: { level: "warning", message: message } }));
+    }
+  }
+
+  function onStart(evt) {
+    drag = { from: groupOfList(evt.from), ids: actedOn(evt.item, evt.from), point: null, target: null };
+    markDragCount(evt);
+  }
+
+  function onEnd(evt) {
+    clearDragCount(evt);
+    var d = drag;
+    drag = null;
+    clearDropMarks();
+    if (!d) {
+      if (evt.to !== evt.from) {
+        putBack({ item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode });
+      }
+      return;
+    }
+    var target = dropTargetAt(d.point);
+    var v = judge(d, target);
+    var moved = evt.to !== evt.from;
+    var kept = v.ok && v.kind === "group" && target.classList.contains("column") && groupOfList(evt.to) === v.to && evt.to !== evt.from;
+    var back = { item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode };
+    if (!kept && moved) {
+      putBack(back);
+    }
+    if (!v.ok) {
+      if (!v.same) {
+        notify(v.label === boardData("drop-nowhere") ? v.label : v.label + " · " + boardData("drop-unchanged"));
+      }
+      return;
+    }
+    if (v.kind === "new") {
+      openCreate(d.ids, null);
+      return;
+    }
+    var form = byId(v.add ? "drag-add-form" : "drag-move-form");
+    if (!form) {
+      if (kept) {
+        putBack(back);
+      }
+      return;
+    }
+    lastDrop = kept ? back : { kept: false };
+    if (!v.add) {
+      form.querySelector('input[name="from"]').value = d.from;
+    }
+    form.querySelector('input[name="to"]').value = v.to;
+    fillFields(form, d.ids);
     form.requestSubmit();
   }
 
@@ -363,32 +564,17 @@
       animation: 120,
       ghostClass: "card-ghost",
       chosenClass: "card-chosen",
-      onStart: markDragCount,
-      onEnd: function (evt) {
-        clearDragCount(evt);
-        onDrop(evt);
-      },
+      onStart: onStart,
+      onEnd: onEnd,
     });
   }
 
-  // The "New group" zone takes drops only to open the dialog: the dropped
-  // card goes straight back, and nothing changes until the name is given.
+  // The "New group" zone takes no card into its list: a drop released over
+  // it opens the dialog (onEnd), and nothing changes until the name is given.
   function initNewGroupZone(zone) {
     window.Sortable.create(zone, {
-      group: {
-        name: "board",
-        pull: false,
-        put: function () {
-          return !groupsFull();
-        },
-      },
+      group: { name: "board", pull: false, put: false },
       sort: false,
-      onAdd: function (evt) {
-        var ids = actedOn(evt.item, evt.from);
-        clearDragCount(evt);
-        putBack({ item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode });
-        openCreate(ids, null);
-      },
     });
   }
 
@@ -505,9 +691,296 @@
     var remove = form.querySelector("[data-conv-remove]");
     remove.hidden = from === "";
     form.querySelector('[data-action="create-from-dialog"]').disabled = groupsFull();
+    var filter = byId("conv-filter");
+    if (filter) {
+      filter.value = "";
+      filterTargets(filter);
+    }
     showDialog(dialog, opener);
-    select.focus();
+    (filter || select).focus();
   }
+
+  // filterTargets narrows the Move dialog's groups to those whose name or
+  // number holds what was typed, and selects the first that fits.
+  function filterTargets(filter) {
+    var select = byId("conv-target");
+    if (!select) {
+      return;
+    }
+    var q = filter.value.trim().toLowerCase();
+    var first = null;
+    var numbered = null; // the group whose number is exactly what was typed
+    Array.prototype.forEach.call(select.options, function (opt) {
+      var name = (opt.getAttribute("data-name") || opt.textContent).toLowerCase();
+      var num = opt.getAttribute("data-number") || "";
+      var fits = q === "" || name.indexOf(q) >= 0 || num.indexOf(q) === 0;
+      opt.hidden = !fits;
+      if (fits && !opt.disabled && first === null) {
+        first = opt;
+      }
+      if (num === q && !opt.disabled) {
+        numbered = opt;
+      }
+    });
+    first = numbered || first;
+    if (first && (select.selectedOptions.length === 0 || select.selectedOptions[0].hidden || select.selectedOptions[0].disabled || q !== "")) {
+      first.selected = true;
+    }
+    dialogTarget = select.value;
+    var form = byId("conv-form");
+    if (form) {
+      form.querySelectorAll('[data-testid="conv-move"], [data-testid="conv-add"]').forEach(function (b) {
+        b.disabled = first === null;
+      });
+    }
+  }
+
+  // dialogTarget is the group the open Move dialog is aimed at. Every
+  // answer swaps in a fresh list of groups; while the dialog is open it
+  // keeps its aim and its source stays disabled.
+  var dialogTarget = "";
+
+  function restoreTargets() {
+    var dialog = byId("conv-dialog");
+    var select = byId("conv-target");
+    if (!dialog || !dialog.open || !select) {
+      return;
+    }
+    var from = byId("conv-form").querySelector("[data-conv-from]").value;
+    Array.prototype.forEach.call(select.options, function (opt) {
+      opt.disabled = opt.value === from;
+    });
+    var want = dialogTarget;
+    var filter = byId("conv-filter");
+    if (filter && filter.value) {
+      filterTargets(filter);
+    }
+    Array.prototype.forEach.call(select.options, function (opt) {
+      if (opt.value === want && !opt.disabled) {
+        opt.selected = true;
+      }
+    });
+    dialogTarget = select.value;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "conv-target") {
+      dialogTarget = event.target.value;
+    }
+  });
+
+  // ---- Rail and collapsed columns --------------------------------------------
+
+  function goToColumn(col) {
+    if (!col) {
+      return;
+    }
+    setCollapsed(col, false, true);
+    col.scrollIntoView({ block: "nearest", inline: "nearest" });
+    var heading = byId(col.id + "-title") || col;
+    heading.focus({ preventScroll: true });
+  }
+
+  function collapseKey() {
+    return "convdesk.collapsed:" + location.pathname;
+  }
+
+  function collapsedKeys() {
+    try {
+      return JSON.parse(window.sessionStorage.getItem(collapseKey()) || "[]");
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function setCollapsed(col, on, remember) {
+    if (!col) {
+      return;
+    }
+    col.classList.toggle("is-collapsed", on);
+    var button = col.querySelector('[data-action="toggle-column"]');
+    if (button) {
+      button.setAttribute("aria-expanded", on ? "false" : "true");
+    }
+    if (!remember) {
+      return;
+    }
+    var key = col.getAttribute("data-column");
+    var keys = collapsedKeys().filter(function (k) {
+      return k !== key;
+    });
+    if (on) {
+      keys.push(key);
+    }
+    try {
+      window.sessionStorage.setItem(collapseKey(), JSON.stringify(keys));
+    } catch (e) {
+      // Storage refused (private mode): the column folds for this view only.
+    }
+  }
+
+  function restoreCollapsed(root) {
+    var keys = collapsedKeys();
+    if (keys.length === 0 || !root || !root.querySelectorAll) {
+      return;
+    }
+    var cols = root.matches && root.matches(".column[data-column]") ? [root] : [];
+    root.querySelectorAll(".column[data-column]").forEach(function (c) {
+      cols.push(c);
+    });
+    cols.forEach(function (c) {
+      if (keys.indexOf(c.getAttribute("data-column")) >= 0) {
+        setCollapsed(c, true, false);
+      }
+    });
+  }
+
+  // ---- Keyboard: cards, columns, selection -----------------------------------
+
+  // One card is in the Tab order (roving tabindex); the arrow keys move it.
+  function ensureRovingCard() {
+    var b = board();
+    if (!b || b.querySelector('.column .card[tabindex="0"]')) {
+      return;
+    }
+    var first = b.querySelector(".column .card");
+    if (first) {
+      first.setAttribute("tabindex", "0");
+    }
+  }
+
+  function focusCard(card) {
+    if (!card) {
+      return;
+    }
+    document.querySelectorAll('#board .card[tabindex="0"]').forEach(function (c) {
+      c.setAttribute("tabindex", "-1");
+    });
+    card.setAttribute("tabindex", "0");
+    card.focus();
+    card.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  function cardsOf(col) {
+    return col ? Array.prototype.slice.call(col.querySelectorAll(".card-list > .card")) : [];
+  }
+
+  function neighbourColumn(col, step) {
+    var cols = Array.prototype.slice.call(document.querySelectorAll("#board .column[data-column]"));
+    var i = cols.indexOf(col) + step;
+    while (i >= 0 && i < cols.length) {
+      if (!cols[i].classList.contains("is-collapsed")) {
+        return cols[i];
+      }
+      i += step;
+    }
+    return null;
+  }
+
+  function onCardKey(event, card) {
+    var col = columnOf(card);
+    var cards = cardsOf(col);
+    var i = cards.indexOf(card);
+    switch (event.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        event.preventDefault();
+        focusCard(cards[i + (event.key === "ArrowDown" ? 1 : -1)]);
+        return true;
+      case "ArrowLeft":
+      case "ArrowRight":
+        event.preventDefault();
+        var next = neighbourColumn(col, event.key === "ArrowRight" ? 1 : -1);
+        if (next) {
+          var there = cardsOf(next);
+          if (there.length > 0) {
+            focusCard(there[Math.min(i, there.length - 1)]);
+          } else {
+            goToColumn(next);
+          }
+        }
+        return true;
+      case " ":
+        var box = card.querySelector(".card-select");
+        if (box) {
+          event.preventDefault();
+          box.checked = !box.checked;
+          updateSelection();
+        }
+        return true;
+      case "m":
+      case "M":
+        if (canEdit()) {
+          event.preventDefault();
+          swallowKey = event.key;
+          openCardDialog(card, card);
+        }
+        return true;
+    }
+    return false;
+  }
+
+  // swallowKey is the key that opened the Move dialog: its character must
+  // not land in the dialog's filter box (a browser that delivers it apart
+  // from the keydown would type it there).
+  var swallowKey = "";
+  document.addEventListener(
+    "keypress",
+    function (event) {
+      if (swallowKey && event.key === swallowKey) {
+        event.preventDefault();
+      }
+      swallowKey = "";
+    },
+    true
+  );
+  document.addEventListener(
+    "keyup",
+    function () {
+      swallowKey = "";
+    },
+    true
+  );
+
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (!board() || event.altKey || event.ctrlKey || event.metaKey || !t || !t.closest) {
+      return;
+    }
+    if (t.id === "conv-filter" && event.key === "Enter") {
+      event.preventDefault();
+      swallowKey = "Enter";
+      var move = byId("conv-form").querySelector('[data-testid="conv-move"]');
+      if (!move.disabled) {
+        byId("conv-form").requestSubmit(move);
+      }
+      return;
+    }
+    if (t.matches(".card") && t.closest("#board") && onCardKey(event, t)) {
+      return;
+    }
+    if (event.key === "?" && !t.closest("input, textarea, select, [contenteditable], dialog")) {
+      event.preventDefault();
+      showDialog(byId("keys-dialog"), t);
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "conv-filter") {
+      filterTargets(event.target);
+    }
+  });
+
+  // Focus moving to a card (a click, a skip link) makes it the roving one.
+  document.addEventListener("focusin", function (event) {
+    var t = event.target;
+    if (t && t.matches && t.matches("#board .card") && t.getAttribute("tabindex") !== "0") {
+      document.querySelectorAll('#board .card[tabindex="0"]').forEach(function (c) {
+        c.setAttribute("tabindex", "-1");
+      });
+      t.setAttribute("tabindex", "0");
+    }
+  });
 
   function openCreate(ids, opener) {
     var dialog = byId("create-dialog");
@@ -725,14 +1198,41 @@
         byId("conv-dialog").close();
         openCreate(ids, opener);
         return;
+      case "skip-board":
+        event.preventDefault();
+        ensureRovingCard();
+        var roving = document.querySelector('#board .card[tabindex="0"]');
+        if (roving) {
+          focusCard(roving);
+        }
+        return;
       case "clear-selection":
         clearSelection();
+        return;
+      case "dismiss-conflict":
+        var banner = byId("conflict-banner");
+        if (banner) {
+          banner.textContent = "";
+        }
+        document.querySelectorAll("#board .column.is-changed").forEach(function (c) {
+          c.classList.remove("is-changed");
+        });
+        (byId("board-title") || document.body).focus();
         return;
       case "dismiss-results":
         var slot = byId("edit-results");
         if (slot) {
           slot.textContent = "";
         }
+        return;
+      case "rail-go":
+        goToColumn(byId(action.getAttribute("data-column-id")));
+        return;
+      case "toggle-column":
+        setCollapsed(col, action.getAttribute("aria-expanded") === "true", true);
+        return;
+      case "keys-help":
+        showDialog(byId("keys-dialog"), action);
         return;
       case "close-history":
         var h = byId("history");
@@ -838,7 +1338,12 @@
     window.htmx.onLoad(function (elt) {
       initLists(elt);
       nameCreateList(elt);
+      restoreCollapsed(elt);
+      if (elt && elt.id === "conv-target") {
+        restoreTargets();
+      }
       if (board()) {
+        ensureRovingCard();
         updateSelection();
       }
     });

@@ -154,7 +154,7 @@ func (h *Board) Search(c echo.Context) error {
 				name := displayName(u.Nickname, u.ID)
 				res.Users = append(res.Users, views.UserRowVM{
 					ID: u.ID, Nickname: name, AvatarURL: safeAvatar(h.s.echo, u.FaceURL, name),
-					BoardURL: h.s.echo.Reverse("users.board", u.ID), GroupCount: u.GroupCount, ConversationCount: u.ConversationCount,
+					BoardURL: h.s.userURL("users.board", u.ID), GroupCount: u.GroupCount, ConversationCount: u.ConversationCount,
 				})
 			}
 		}
@@ -210,7 +210,7 @@ func (h *Board) recent(c echo.Context) ([]views.RecentUserVM, error) {
 		name := displayName(u.Nickname, u.ID)
 		out = append(out, views.RecentUserVM{
 			ID: u.ID, Nickname: name, AvatarURL: safeAvatar(h.s.echo, u.FaceURL, name),
-			BoardURL: h.s.echo.Reverse("users.board", u.ID), Opened: times.vm(ev.Time), Ticket: ev.Ticket,
+			BoardURL: h.s.userURL("users.board", u.ID), Opened: times.vm(ev.Time), Ticket: ev.Ticket,
 		})
 		if len(out) == recentLimit {
 			break

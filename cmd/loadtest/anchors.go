@@ -115,26 +115,12 @@ func verdict(ok bool) string {
 func runAnchors(ctx context.Context, cfg anchorsConfig, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	dir := cfg.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "convdesk-loadtest")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
+	// The commit anchor needs a folder even against a running server.
+	dir, base, _, done, err := cfg.target.start(ctx, true)
+	if err != nil {
+		return err
 	}
-	base := cfg.URL
-	var srv *child
-	if cfg.Bin != "" {
-		var err error
-		srv, err = startServer(ctx, cfg.target, filepath.Join(dir, "convdesk.db"), os.Stderr)
-		if err != nil {
-			return err
-		}
-		defer srv.Stop()
-		base = srv.URL
-	}
+	defer done()
 	anchor, err := openCommitAnchor(dir)
 	if err != nil {
 		return err

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -19,6 +22,36 @@ type target struct {
 	// Backend is the child's --backend; tencent also needs TIMEndpoint.
 	Backend     string
 	TIMEndpoint string
+}
+
+// start makes the run's folder (always when needFolder, else only for a
+// child) and, with --bin, starts the child on a fresh database in it. It
+// returns the folder, the server's base URL, the child (nil against --url)
+// and what to call when the run is over.
+func (t target) start(ctx context.Context, needFolder bool) (dir, base string, srv *child, done func(), err error) {
+	var undo []func()
+	done = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	dir, base = t.Dir, t.URL
+	if dir == "" && (needFolder || t.Bin != "") {
+		if dir, err = os.MkdirTemp("", "convdesk-loadtest"); err != nil {
+			return "", "", nil, done, err
+		}
+		d := dir
+		undo = append(undo, func() { os.RemoveAll(d) })
+	}
+	if t.Bin != "" {
+		if srv, err = startServer(ctx, t, filepath.Join(dir, "convdesk.db"), os.Stderr); err != nil {
+			done()
+			return "", "", nil, func() {}, err
+		}
+		undo = append(undo, srv.Stop)
+		base = srv.URL
+	}
+	return dir, base, srv, done, nil
 }
 
 func (t *target) flags(fs *flag.FlagSet) {

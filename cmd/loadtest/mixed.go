@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -100,26 +98,11 @@ type simStaff struct {
 }
 
 func runMixed(ctx context.Context, cfg mixedConfig, w io.Writer) error {
-	dir := cfg.Dir
-	if dir == "" && cfg.Bin != "" {
-		d, err := os.MkdirTemp("", "convdesk-loadtest")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		dir = d
+	_, base, srv, done, err := cfg.target.start(ctx, false)
+	if err != nil {
+		return err
 	}
-	base := cfg.URL
-	var srv *child
-	if cfg.Bin != "" {
-		var err error
-		srv, err = startServer(ctx, cfg.target, filepath.Join(dir, "convdesk.db"), os.Stderr)
-		if err != nil {
-			return err
-		}
-		defer srv.Stop()
-		base = srv.URL
-	}
+	defer done()
 	tr := newTransport(cfg.Staff)
 	users, err := findUsers(ctx, cfg, base, tr)
 	if err != nil {

@@ -33,8 +33,13 @@ func (h *Avatars) Routes(r *Router) {
 
 // AvatarURL returns the URL of the initials avatar for name.
 func AvatarURL(e *echo.Echo, name string) string {
+	return initialsURL(e.Reverse("avatar.initials"), name)
+}
+
+// initialsURL is the initials avatar for name, given the route's path.
+func initialsURL(path, name string) string {
 	q := url.Values{"name": {name}, "v": {avatarVersion}}
-	return e.Reverse("avatar.initials") + "?" + q.Encode()
+	return path + "?" + q.Encode()
 }
 
 // avatarInput is what the avatar route reads from its query.

@@ -221,7 +221,7 @@ func (h *Board) recent(c echo.Context) ([]views.RecentUserVM, error) {
 
 // safeAvatar is builder.avatar for pages without a board.
 func safeAvatar(e *echo.Echo, faceURL, name string) string {
-	return (&builder{e: e}).avatar(faceURL, name)
+	return (&builder{initials: e.Reverse("avatar.initials")}).avatar(faceURL, name)
 }
 
 // Board renders a user's board: the page, or for htmx the board alone.

@@ -243,7 +243,9 @@ func (h *Board) Reveal(c echo.Context) error {
 	return Render(c, http.StatusOK, views.ConversationCard(card), nil)
 }
 
-// answer renders the outcome of an edit (see the top of this file).
+// answer reads what an edit's answer shows (the board after the edit, the
+// columns that changed, who made a conflicting change) and writes the reply
+// edit_reply.go builds from it (see the top of this file).
 func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	c := e.c
 	ctx := c.Request().Context()
@@ -271,78 +273,34 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	}
 	b := h.newBuilder(c, e.userID)
 	b.useBoard(board)
-
-	// A refused name comes back in its form, with the reason.
-	if kind == convdesk.EInvalid && convdesk.ReasonOf(editErr) != convdesk.ReasonTicketRequired {
-		msg := views.RefusalText(ctx, editErr)
-		switch e.action {
-		case convdesk.ActionGroupCreate:
-			return h.refusedCreate(e, b, msg)
-		case convdesk.ActionGroupRename:
-			if g, ok := board.Group(convdesk.GroupID(e.in.Group)); ok {
-				return h.refusedRename(e, b, g, msg)
-			}
-		}
+	o := editOutcome{action: e.action, in: e.in, res: res, err: editErr, board: board}
+	if r, ok := b.refusedName(o); ok {
+		return r.write(c)
 	}
-
 	depths := parseDepths(e.in.Shown)
 	if e.target != "" {
 		depths[e.target] += len(e.in.Conversations)
 	}
-	all := e.all || kind == convdesk.EConflict
-	cols, all, err := h.changedColumns(ctx, e, board, f, depths, all)
+	o.columns, o.all, err = h.changedColumns(ctx, e, board, f, depths, e.all || kind == convdesk.EConflict)
 	if err != nil {
 		return h.committedAnswer(e, res, editErr, err)
 	}
-	status := http.StatusOK
-	focus := "board-title"
-	var level views.ToastLevel
-	var message string
-	var results *views.EditResultsVM
-	var conflict *views.ConflictVM
-	switch kind {
-	case convdesk.EConflict:
-		conflict = h.conflict(ctx, editErr)
-		status, level, message = http.StatusConflict, views.ToastWarning, conflict.Message
-	case convdesk.EInvalid:
-		status, level, message = http.StatusUnprocessableEntity, views.ToastError, views.RefusalText(ctx, editErr)
-		results = b.results(res.Results, message, level, showNames(cols))
-		if convdesk.ReasonOf(editErr) == convdesk.ReasonTicketRequired {
-			focus = views.TicketInputID
-		}
-	default:
-		level, message = h.outcome(ctx, res)
-		if level != views.ToastSuccess && level != views.ToastInfo {
-			results = b.results(res.Results, message, level, showNames(cols))
-		}
-		focus = focusAfter(e, res)
+	if kind == convdesk.EConflict {
+		o.conflict = h.conflict(ctx, editErr)
 	}
-	vm := b.board(boardView{board: board, columns: cols, filters: e.in.Filters, results: results})
-	Toast(c, level, message)
-	// A refused stale edit keeps the dialogs and the selection, so the
-	// staff member can retry on the fresh board in one action.
-	afterSettle(c, "board:edited", map[string]any{"focus": focus, "close": conflict == nil, "conflict": conflict != nil})
-	return Render(c, status, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: all, Columns: vm.Columns, Conflict: conflict}), nil)
+	return b.editReply(o).write(c)
 }
 
 // committedAnswer answers an edit whose re-render failed with readErr. When
 // the edit itself went through and the board changed under the re-render (a
 // group deleted by someone else between the edit's commit and the reading
 // of its columns: not found), the edit is answered as done all the same,
-// from its own result: the toast says what it did, nothing is swapped, and
-// "board:refresh" makes board.js reload every column as it now is. Any
-// other failure is the request's error.
+// from its own result. Any other failure is the request's error.
 func (h *Board) committedAnswer(e *edit, res convdesk.EditResult, editErr error, readErr error) error {
 	if editErr != nil || convdesk.KindOf(readErr) != convdesk.ENotFound {
 		return readErr
 	}
-	c := e.c
-	level, message := h.outcome(c.Request().Context(), res)
-	Toast(c, level, message)
-	Trigger(c, "board:refresh", true)
-	afterSettle(c, "board:edited", map[string]any{"focus": "board-title", "close": true})
-	c.Response().Header().Set(hxReswap, "none")
-	return c.HTML(http.StatusOK, "")
+	return committedReply(e.c.Request().Context(), res).write(e.c)
 }
 
 // changedColumns lists the columns an edit's answer shows: every column, or
@@ -382,72 +340,6 @@ func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Boar
 	return cols, false, err
 }
 
-// refusedCreate answers a refused "New group": the dialog's form again, with
-// the name as typed, the conversations and the reason.
-func (h *Board) refusedCreate(e *edit, b *builder, msg string) error {
-	f := views.CreateFormVM{URL: b.urls.Create, Name: e.in.Name, Error: msg}
-	for _, id := range convdesk.DedupeIDs(e.in.conversations()) {
-		f.Conversations = append(f.Conversations, views.CreateConversationVM{ID: string(id)})
-	}
-	retarget(e.c, "#create-form")
-	afterSettle(e.c, "board:edited", map[string]any{"focus": "create-name", "close": false})
-	return Render(e.c, http.StatusUnprocessableEntity, views.CreateForm(f), nil)
-}
-
-// refusedRename answers a refused rename: the column's rename form, open,
-// with the name as typed and the reason.
-func (h *Board) refusedRename(e *edit, b *builder, g convdesk.Group, msg string) error {
-	col := views.ColumnVM{
-		Key: columnKey(g.ID), GroupID: string(g.ID), Name: g.Name, CanEdit: true,
-		Rename: views.RenameFormVM{URL: b.urls.Rename, GroupID: string(g.ID), Value: e.in.Name, Error: msg, Open: true},
-	}
-	retarget(e.c, "#"+col.DOMID()+"-rename")
-	afterSettle(e.c, "board:edited", map[string]any{"focus": col.DOMID() + "-rename-name", "close": false})
-	return Render(e.c, http.StatusUnprocessableEntity, views.RenameForm(col), nil)
-}
-
-// outcome names what an edit did, as the toast says it: the summary the
-// service recorded, in the label table's words, so the toast, the history
-// and the audit pages say the same.
-func (h *Board) outcome(ctx context.Context, res convdesk.EditResult) (views.ToastLevel, string) {
-	if !res.Changed && res.EventID == 0 {
-		return views.ToastInfo, views.T(ctx, "board.toast.noop")
-	}
-	_, failed := convdesk.CountResults(res.Results)
-	if res.Outcome == convdesk.OutcomeFailed {
-		return views.ToastError, views.T(ctx, "board.toast.none_changed", "Count", failed)
-	}
-	sum := res.Summary
-	sum.Failed = 0
-	msg := views.SummaryText(ctx, sum)
-	if res.Outcome == convdesk.OutcomePartial {
-		return views.ToastWarning, msg + " " + views.T(ctx, "board.toast.some_failed", "Count", failed)
-	}
-	return views.ToastSuccess, msg
-}
-
-// focusAfter is the element focus goes to once an edit's answer settled:
-// the column that received the conversations, or the one that changed.
-func focusAfter(e *edit, res convdesk.EditResult) string {
-	var g convdesk.GroupID
-	switch e.action {
-	case convdesk.ActionConversationMove:
-		g = convdesk.GroupID(e.in.To)
-		if g == "" {
-			g = convdesk.GroupID(e.in.From)
-		}
-	case convdesk.ActionConversationAdd:
-		g = convdesk.GroupID(e.in.To)
-	case convdesk.ActionConversationRemove:
-		g = convdesk.GroupID(e.in.From)
-	case convdesk.ActionGroupCreate, convdesk.ActionGroupRename:
-		g = res.Group.ID
-	default:
-		return "board-title"
-	}
-	return "col-" + columnKey(g) + "-title"
-}
-
 // conflict says who changed the board (the staff member's display name and
 // username, when the service's conflict report names one) and how.
 func (h *Board) conflict(ctx context.Context, err error) *views.ConflictVM {
@@ -466,39 +358,4 @@ func (h *Board) conflict(ctx context.Context, err error) *views.ConflictVM {
 	}
 	vm.Message = views.T(ctx, "board.conflict", "By", by, "Summary", summary)
 	return vm
-}
-
-// showNames maps the conversations shown in cols to their show names, to
-// name the ones an edit could not change.
-func showNames(cols []column) map[string]string {
-	out := map[string]string{}
-	for _, col := range cols {
-		for _, conv := range col.page.Conversations {
-			out[string(conv.ID)] = displayName(conv.ShowName, conv.ID.PeerID())
-		}
-	}
-	return out
-}
-
-// retarget makes htmx swap the answer into selector, replacing it.
-func retarget(c echo.Context, selector string) {
-	h := c.Response().Header()
-	h.Set("HX-Retarget", selector)
-	h.Set(hxReswap, "outerHTML")
-}
-
-const ctxSettleTriggers = "convdesk.board.hx_settle_triggers"
-
-// afterSettle adds a client-side event to the HX-Trigger-After-Settle header:
-// htmx fires it once the answer is swapped in (on the body when the element
-// that asked was replaced), which is when board.js closes dialogs and moves
-// focus.
-func afterSettle(c echo.Context, event string, detail any) {
-	triggers, _ := c.Get(ctxSettleTriggers).(map[string]any)
-	if triggers == nil {
-		triggers = map[string]any{}
-		c.Set(ctxSettleTriggers, triggers)
-	}
-	triggers[event] = detail
-	c.Response().Header().Set("HX-Trigger-After-Settle", asciiJSON(triggers))
 }

@@ -91,9 +91,9 @@ type renameState struct {
 // builder builds the view models of one request: URLs, permissions, the
 // staff member's time zone and language, and a memo of relative times.
 type builder struct {
-	c         echo.Context
-	ctx       context.Context
-	e         *echo.Echo
+	ctx context.Context
+	// initials is the path of the initials avatar route.
+	initials  string
 	userID    string
 	canEdit   bool
 	canReveal bool
@@ -110,7 +110,7 @@ func (h *Board) newBuilder(c echo.Context, userID string) *builder {
 	actor, _ := ActorOf(c)
 	canEdit := actor.Role.CanEditBoards()
 	b := &builder{
-		c: c, ctx: c.Request().Context(), e: h.s.echo, userID: userID,
+		ctx: c.Request().Context(), initials: h.s.echo.Reverse("avatar.initials"), userID: userID,
 		canEdit:   canEdit,
 		canReveal: canEdit && h.s.groups.Capabilities().LastMessage,
 		times:     newTimeFormatter(c.Request().Context(), h.s.now(), Location(c)),
@@ -282,7 +282,7 @@ func (b *builder) avatar(faceURL, name string) string {
 	if strings.HasPrefix(faceURL, "/") && !strings.HasPrefix(faceURL, "//") && !strings.ContainsAny(faceURL, "\\\r\n\t ") {
 		return faceURL
 	}
-	return AvatarURL(b.e, name)
+	return initialsURL(b.initials, name)
 }
 
 // displayName is name, or fallback when the name is empty.

@@ -270,3 +270,105 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 }
+
+// lastEdit returns the ticket and outcome of user's newest audit event of
+// action, straight from the database.
+func lastEdit(t *testing.T, srv *server, user, action string) (ticket, outcome string) {
+	t.Helper()
+	d, err := sql.Open("sqlite3", "file:"+srv.DB+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.QueryRow(`SELECT ticket, outcome FROM audit_events WHERE subject_user = ? AND action = ?
+		ORDER BY id DESC LIMIT 1`, user, action).Scan(&ticket, &outcome); err != nil {
+		t.Fatalf("%s's last %s event: %v", user, action, err)
+	}
+	return ticket, outcome
+}
+
+// TestBoardTicketKept: the ticket typed on alice's board stays for the whole
+// visit to it: a reload shows it again and an edit made after the reload
+// records it; bob's board starts with an empty field, and going back to
+// alice's shows hers.
+func TestBoardTicketKept(t *testing.T) {
+	requireBrowser(t)
+	srv := startServer(t)
+	p := newPage(t, srv)
+	p.signIn("agent")
+	const ticket = "TCK-4711"
+	// The board's script has run (a card is in the Tab order) and the field
+	// holds want.
+	ticketIs := func(want string) string {
+		return fmt.Sprintf(`!!document.querySelector('#board .card[tabindex="0"]') && document.querySelector('[data-testid="ticket"]').value === %q`, want)
+	}
+
+	p.do("alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="ticket"]`))
+	p.do("type the ticket", chromedp.SendKeys(`[data-testid="ticket"]`, ticket))
+	p.do("reload", chromedp.Reload(), chromedp.WaitVisible(`[data-testid="board"]`))
+	p.waitFor("the ticket after the reload", ticketIs(ticket))
+
+	// An edit after the reload carries it: a move through the Move dialog.
+	src, dst := p.columnID("产品体验"), p.columnID("需求研发")
+	conv := p.cardsOnlyIn(src, dst, 1)[0]
+	dstGroup := eval[string](p, `document.getElementById("`+dst+`").dataset.group`)
+	p.do("move with the Move dialog",
+		chromedp.Click(fmt.Sprintf(`#%s [data-conversation=%q] [data-testid="card-menu"]`, src, conv)),
+		chromedp.WaitVisible(`[data-testid="conv-dialog"]`),
+		chromedp.SetValue(`[data-testid="conv-target"]`, dstGroup),
+		chromedp.Click(`[data-testid="conv-move"]`),
+	)
+	p.waitFor("the move", cardIn(dst, conv)+` && !`+cardIn(src, conv))
+	if got, outcome := lastEdit(t, srv, "alice", "conversation.move"); got != ticket || outcome != "ok" {
+		t.Errorf("the move was recorded with ticket %q (outcome %s), want %q", got, outcome, ticket)
+	}
+
+	p.do("bob", chromedp.Navigate(srv.URL+"/users/bob"), chromedp.WaitVisible(`[data-testid="ticket"]`))
+	p.waitFor("bob's board with an empty ticket field", ticketIs(""))
+	p.do("back to alice", chromedp.NavigateBack(), chromedp.WaitVisible(`[data-testid="ticket"]`))
+	p.waitFor("alice's ticket after going back", ticketIs(ticket))
+}
+
+// TestBoardMenuAboveToasts: an open column menu is drawn above the toast
+// stack, so a pile of toasts in the corner neither hides its items nor takes
+// the click meant for one.
+func TestBoardMenuAboveToasts(t *testing.T) {
+	requireBrowser(t)
+	srv := startServer(t)
+	p := newPage(t, srv)
+	p.signIn("agent")
+	p.do("alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+	p.waitFor("alice's board", `!!document.querySelector('[data-testid="column-menu"]')`)
+
+	// The fully visible column furthest right: its menu opens where the
+	// toasts stack (the bottom right corner, growing upwards).
+	col := eval[string](p, `[...document.querySelectorAll('[data-testid="column"]')].filter(c => c.querySelector('[data-testid="column-menu"]') && c.getBoundingClientRect().right <= innerWidth).sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right)[0].id`)
+	item := `#` + col + ` [data-testid="column-rename"]`
+	p.do("open the column menu", chromedp.Click(`#`+col+` [data-testid="column-menu"] summary`), chromedp.WaitVisible(item))
+
+	// Error toasts (they stay until dismissed) until the stack covers part
+	// of the menu's item; then every point of the item must be the item's.
+	type probe struct{ Points, UnderToast, Item int }
+	got := eval[probe](p, `(() => {
+		const r = document.querySelector('`+item+`').getBoundingClientRect();
+		const points = [];
+		for (const fx of [0.1, 0.5, 0.9]) for (const fy of [0.1, 0.3, 0.5, 0.7, 0.9]) points.push([r.left + fx * r.width, r.top + fy * r.height]);
+		const underToast = () => points.filter(([x, y]) => [...document.querySelectorAll('#toasts [data-testid="toast"]')].some(t => { const q = t.getBoundingClientRect(); return x >= q.left && x <= q.right && y >= q.top && y <= q.bottom })).length;
+		for (let i = 0; i < 40 && underToast() === 0; i++) {
+			document.dispatchEvent(new CustomEvent("toast", {detail: {level: "error", message: "Toast " + (i + 1) + ": the group service did not answer in time."}}));
+			document.getAnimations().forEach(a => a.finish());
+		}
+		const item = points.filter(([x, y]) => !!document.elementFromPoint(x, y)?.closest('`+item+`')).length;
+		return {Points: points.length, UnderToast: underToast(), Item: item};
+	})()`)
+	if got.UnderToast == 0 {
+		p.shot("toasts")
+		t.Fatal("the toast stack does not reach the menu: the test shows nothing")
+	}
+	if got.Item != got.Points {
+		p.shot("menu-under-toasts")
+		t.Fatalf("toasts cover the open column menu: %d of %d points of its item are something else (%d under a toast)", got.Points-got.Item, got.Points, got.UnderToast)
+	}
+	p.do("rename from the menu", chromedp.Click(item), chromedp.WaitVisible(`#`+col+` [data-testid="rename-form"] [data-testid="name-input"]`))
+	p.do("cancel", chromedp.KeyEvent(kb.Escape))
+}

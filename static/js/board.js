@@ -1298,6 +1298,76 @@
     }
   });
 
+  // ---- Ticket: kept for the whole visit to a board ----------------------------
+
+  // The ticket field lives in the filter form, so every request from the
+  // board, edits included, carries it. The browser does not keep it over a
+  // reload (autocomplete is off), so it is kept here, in sessionStorage (this
+  // tab only, gone when the tab closes), under the path of the board's own
+  // URL: another user's board has another path and starts empty.
+  //
+  // Each entry remembers the ticket the server last rendered into the field
+  // (from ?ticket=, e.g. the form sent without script): a page that arrives
+  // with a new ticket of its own keeps that one, while a page that arrives
+  // with none, or the same one (a reload), gets back what was typed since.
+  var TICKET_INPUT_ID = "board-ticket"; // views.TicketInputID
+
+  function ticketKey(input) {
+    var form = input.form;
+    var action = form ? form.getAttribute("action") : "";
+    var path = location.pathname;
+    try {
+      path = new URL(action || path, location.href).pathname;
+    } catch (e) {
+      // An action the URL parser refuses: the page's own path.
+    }
+    return "convdesk.ticket:" + path;
+  }
+
+  function readTicket(key) {
+    try {
+      var saved = JSON.parse(window.sessionStorage.getItem(key) || "null");
+      return saved && typeof saved.value === "string" && typeof saved.from === "string" ? saved : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function saveTicket(key, saved) {
+    try {
+      window.sessionStorage.setItem(key, JSON.stringify(saved));
+    } catch (e) {
+      // Storage refused (private mode): the ticket lasts until a reload.
+    }
+  }
+
+  function restoreTicket(root) {
+    var input = byId(TICKET_INPUT_ID);
+    if (!input || !root || (root !== input && !(root.contains && root.contains(input)))) {
+      return;
+    }
+    var key = ticketKey(input);
+    var rendered = input.getAttribute("value") || "";
+    var saved = readTicket(key);
+    if (saved && (rendered === "" || rendered === saved.from)) {
+      input.value = saved.value;
+    } else if (rendered !== "") {
+      saveTicket(key, { from: rendered, value: rendered });
+    }
+  }
+
+  function rememberTicket(event) {
+    var input = event.target;
+    if (!input || input.id !== TICKET_INPUT_ID) {
+      return;
+    }
+    var key = ticketKey(input);
+    var saved = readTicket(key);
+    saveTicket(key, { from: saved ? saved.from : input.getAttribute("value") || "", value: input.value });
+  }
+  document.addEventListener("input", rememberTicket);
+  document.addEventListener("change", rememberTicket);
+
   // ---- Search box ----------------------------------------------------------
 
   // The search form is a plain GET form, so Enter works without script.
@@ -1339,6 +1409,7 @@
       initLists(elt);
       nameCreateList(elt);
       restoreCollapsed(elt);
+      restoreTicket(elt);
       if (elt && elt.id === "conv-target") {
         restoreTargets();
       }

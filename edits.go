@@ -59,6 +59,10 @@ type EditRequest struct {
 	// ExpectedState is the state token of the board the staff member saw;
 	// "" skips the check (tools only).
 	ExpectedState StateToken
+	// PageID is the ID the board page that sent the edit made for itself,
+	// "" for tools. It goes only into the changes the edit publishes, so
+	// that page can skip its own edit; it is not recorded in the audit.
+	PageID string
 }
 
 // CreateGroup creates a group with an initial, non-empty list of conversations.
@@ -127,4 +131,10 @@ type Capabilities struct {
 	// one transaction (the embedded one). Otherwise the service records an
 	// attempt before each write and its outcome after.
 	CommitsWithAudit bool
+	// StateCoversListings: the state token changes whenever anything a
+	// board shows changes, conversations included (the embedded backend,
+	// whose conversations change only through the console). Pages rendered
+	// for one token may then be reused while the token holds; a remote
+	// backend's conversations move with every message, so never there.
+	StateCoversListings bool
 }

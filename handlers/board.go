@@ -1,15 +1,19 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/a-h/templ"
 	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/locale"
 	"github.com/convdesk/convdesk/views"
 	"github.com/labstack/echo/v4"
 )
@@ -265,10 +269,23 @@ func (h *Board) Board(c echo.Context) error {
 	}
 	recorded := make(chan error, 1)
 	go func() { recorded <- recovered(func() error { return h.s.audit.Append(ctx, ev) }) }()
+	b := h.newBuilder(c, userID)
+	if h.s.boards != nil {
+		html, err := h.cachedBoard(c, b, board, in.Filters, f)
+		if aerr := <-recorded; aerr != nil {
+			return aerr
+		}
+		if err != nil {
+			return err
+		}
+		content := htmlComponent(html)
+		title := views.T(ctx, "board.page_title", "Name", displayName(board.User.Nickname, board.User.ID))
+		return Render(c, http.StatusOK, views.BoardPageHTML(h.s.layout(c, title), content), content)
+	}
 	cols, err := h.loadColumns(ctx, board, f, nil)
 	var vm views.BoardVM
 	if err == nil {
-		vm = h.newBuilder(c, userID).board(boardView{board: board, columns: cols, filters: in.Filters})
+		vm = b.board(boardView{board: board, columns: cols, filters: in.Filters})
 	}
 	if aerr := <-recorded; aerr != nil {
 		return aerr
@@ -276,14 +293,41 @@ func (h *Board) Board(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if IsFragmentRequest(c.Request()) {
-		return Render(c, http.StatusOK, views.BoardContent(vm), nil)
-	}
 	page := views.BoardPageVM{
 		Layout: h.s.layout(c, views.T(ctx, "board.page_title", "Name", vm.User.Nickname)),
 		Board:  vm,
 	}
-	return Render(c, http.StatusOK, views.BoardPage(page), nil)
+	return Render(c, http.StatusOK, views.BoardPage(page), views.BoardContent(vm))
+}
+
+// cachedBoard returns the board's content as HTML: from the cache of
+// rendered boards when this board state was shown to a viewer like this one
+// this minute, else read, rendered and kept.
+func (h *Board) cachedBoard(c echo.Context, b *builder, board convdesk.Board, in filterInput, f convdesk.ConversationFilter) ([]byte, error) {
+	ctx := c.Request().Context()
+	key := h.s.boards.key(b, locale.From(ctx).Lang, Location(c), h.s.now(), board, in)
+	if html := h.s.boards.get(key); html != nil {
+		return html, nil
+	}
+	cols, err := h.loadColumns(ctx, board, f, nil)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(64 << 10)
+	if err := views.BoardContent(b.board(boardView{board: board, columns: cols, filters: in})).Render(ctx, &buf); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	h.s.boards.put(key, buf.Bytes())
+	return buf.Bytes(), nil
+}
+
+// htmlComponent writes HTML rendered before.
+func htmlComponent(html []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(html)
+		return err
+	})
 }
 
 // Columns re-renders every column (and the header's counters and version)

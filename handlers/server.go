@@ -52,6 +52,10 @@ type Config struct {
 	// TicketURL turns tickets into links on the board and the audit pages;
 	// the zero value shows them as text.
 	TicketURL convdesk.TicketURL
+	// BoardCache is how many rendered boards are kept for reuse while their
+	// state token holds, on a backend whose token covers everything a board
+	// shows (see boardCache); 0 keeps none.
+	BoardCache int
 }
 
 // Deps are the services the handlers use, as the domain's interfaces.
@@ -102,6 +106,9 @@ type Server struct {
 	passwords password.Params
 	// verifyJobs are the audit pages' background verifications.
 	verifyJobs *verifyJobs
+	// boards caches rendered boards; nil when off or when the backend's
+	// state token does not cover its listings.
+	boards *boardCache
 
 	echo       *echo.Echo
 	assets     *assets
@@ -169,6 +176,9 @@ func NewServer(cfg Config, deps Deps) *Server {
 		hashes:      password.NewGate(runtime.GOMAXPROCS(0)),
 		assets:      assets, routeIndex: map[string]int{},
 		coalesce: deps.Coalescer,
+	}
+	if deps.Groups != nil && deps.Groups.Capabilities().StateCoversListings {
+		s.boards = newBoardCache(cfg.BoardCache)
 	}
 	if s.coalesce == nil && deps.Audit != nil {
 		s.coalesce = convdesk.NewAuditCoalescer(deps.Audit, logger)

@@ -151,6 +151,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	// RequireTicket refuses edits and reveals without a ticket.
 	RequireTicket bool
+	// BoardCache is how many rendered boards are kept for reuse while
+	// their state holds (embedded backend only); 0 turns it off.
+	BoardCache int
 	// TicketURL links tickets to the ticket system: an absolute http(s) URL
 	// with {ticket} where the ticket goes.
 	TicketURL string
@@ -199,7 +202,8 @@ func NewMain(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *M
 			SessionIdle:     30 * time.Minute,
 			SessionLifetime: 12 * time.Hour,
 
-			Backend: defaultBackendConfig(),
+			Backend:    defaultBackendConfig(),
+			BoardCache: 32,
 		},
 		stdout:    stdout,
 		stderr:    stderr,
@@ -230,6 +234,7 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	fs.DurationVar(&m.Config.SessionIdle, "session-idle", m.Config.SessionIdle, "sign staff out after this long without a request")
 	fs.DurationVar(&m.Config.SessionLifetime, "session-lifetime", m.Config.SessionLifetime, "sign staff out this long after sign-in, active or not")
 	fs.BoolVar(&m.Config.RequireTicket, "require-ticket", false, "refuse edits and reveals without a ticket or reason, from the console and tools alike (recorded as refused)")
+	fs.IntVar(&m.Config.BoardCache, "board-cache", m.Config.BoardCache, "keep this many rendered boards for reuse while the board, the viewer's role, language and time zone and the minute are the same (embedded backend only; every opening is still recorded); 0 turns it off")
 	fs.StringVar(&m.Config.TicketURL, "ticket-url", "", "show tickets as links to this address, an absolute http(s) URL with {ticket} where the ticket goes, e.g. https://desk.example.com/t/{ticket}")
 	m.Config.Backend.defineFlags(fs, true)
 	fs.Usage = flagUsage(fs, "convdesk [flags]")
@@ -254,6 +259,9 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", m.Config.LogFormat)
+	}
+	if m.Config.BoardCache < 0 || m.Config.BoardCache > 10000 {
+		return fmt.Errorf("--board-cache must be between 0 (off) and 10000 boards, not %d", m.Config.BoardCache)
 	}
 	if (m.Config.TLSCert == "") != (m.Config.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -430,6 +438,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SessionLifetime: m.Config.SessionLifetime,
 		TrustedProxies:  proxies,
 		TicketURL:       ticketURL,
+		BoardCache:      m.Config.BoardCache,
 	}, handlers.Deps{
 		Logger:    m.log,
 		Pinger:    database,

@@ -84,7 +84,7 @@ func TestParseFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := Config{Addr: "127.0.0.1:8080", DBPath: filepath.Join("data", "convdesk.db"), Demo: true, LogLevel: slog.LevelInfo, LogFormat: "text",
-			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour, CheckpointInterval: 5 * time.Second,
+			SessionIdle: 30 * time.Minute, SessionLifetime: 12 * time.Hour, CheckpointInterval: 5 * time.Second, BoardCache: 32,
 			Backend: BackendConfig{Backend: "embedded", TIMTimeout: 5 * time.Second, TIMRateShare: 0.5}}
 		if m.Config != want || m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
@@ -97,7 +97,7 @@ func TestParseFlags(t *testing.T) {
 			"CONVDESK_DEMO_ON_NETWORK": "true", "CONVDESK_INSECURE_COOKIES": "true", "CONVDESK_TLS_CERT": "/c",
 			"CONVDESK_TLS_KEY": "/ck", "CONVDESK_TRUSTED_PROXIES": "10.0.0.0/8", "CONVDESK_SESSION_IDLE": "5m",
 			"CONVDESK_SESSION_LIFETIME": "1h", "CONVDESK_AUDIT_WITNESS": "/w/audit.witness", "CONVDESK_CHECKPOINT_INTERVAL": "2s",
-			"CONVDESK_REQUIRE_TICKET": "true", "CONVDESK_TICKET_URL": "https://desk.example.com/t/{ticket}",
+			"CONVDESK_REQUIRE_TICKET": "true", "CONVDESK_TICKET_URL": "https://desk.example.com/t/{ticket}", "CONVDESK_BOARD_CACHE": "5",
 			// Accepting a broken trail has no environment twin: this is ignored.
 			"CONVDESK_ALLOW_BROKEN_TRAIL": "checkpoint:3",
 		}.lookup)
@@ -107,7 +107,7 @@ func TestParseFlags(t *testing.T) {
 		want := Config{Addr: ":9999", DBPath: "/x/y.db", Demo: false, AuditKeyFile: "/k", LogLevel: slog.LevelDebug, LogFormat: "json",
 			DemoOnNetwork: true, InsecureCookies: true, TLSCert: "/c", TLSKey: "/ck", TrustedProxies: "10.0.0.0/8",
 			SessionIdle: 5 * time.Minute, SessionLifetime: time.Hour, AuditWitness: "/w/audit.witness", CheckpointInterval: 2 * time.Second,
-			RequireTicket: true, TicketURL: "https://desk.example.com/t/{ticket}",
+			RequireTicket: true, TicketURL: "https://desk.example.com/t/{ticket}", BoardCache: 5,
 			Backend: defaultBackendConfig()}
 		if m.Config != want || !m.demoSet {
 			t.Fatalf("got %+v demoSet=%v, want %+v", m.Config, m.demoSet, want)
@@ -151,10 +151,31 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("CONVDESK_TICKET_URL=%s: no error", u)
 			}
 		}
-		// The server refuses to start: a usage error, before anything opens.
-		var stderr bytes.Buffer
-		if code := run(context.Background(), []string{"--ticket-url", "https://desk.example.com/t/", "--db", filepath.Join(t.TempDir(), "x.db")}, io.Discard, &stderr, env{}.lookup); code == 0 || !strings.Contains(stderr.String(), "{ticket}") {
-			t.Errorf("exit %d, stderr %q", code, stderr.String())
+		// The server refuses to start, from the flag or its environment twin:
+		// a usage error naming the flag and what is wrong, before anything
+		// opens (no database is created).
+		for _, bad := range []struct{ url, why string }{
+			{"https://desk.example.com/t/", "holds no {ticket}"},
+			{"/t/{ticket}", "is not an absolute http or https URL"},
+			{"ftp://h/{ticket}", "is not an absolute http or https URL"},
+		} {
+			for _, how := range []string{"flag", "env"} {
+				dbPath := filepath.Join(t.TempDir(), "x.db")
+				args, environ := []string{"--db", dbPath}, env{}
+				if how == "flag" {
+					args = append(args, "--ticket-url", bad.url)
+				} else {
+					environ["CONVDESK_TICKET_URL"] = bad.url
+				}
+				var stderr bytes.Buffer
+				code := run(context.Background(), args, io.Discard, &stderr, environ.lookup)
+				if msg := stderr.String(); code != 2 || !strings.Contains(msg, "--ticket-url: ") || !strings.Contains(msg, bad.why) {
+					t.Errorf("%s %s: exit %d, stderr %q; want 2 and a message naming --ticket-url that says it %s", how, bad.url, code, msg, bad.why)
+				}
+				if _, err := os.Stat(dbPath); err == nil {
+					t.Errorf("%s %s: the refused start created the database", how, bad.url)
+				}
+			}
 		}
 	})
 	t.Run("Errors", func(t *testing.T) {
@@ -258,8 +279,14 @@ func TestUsageErrors(t *testing.T) {
 // startMain runs the server on a free port with the database at dbPath.
 func startMain(t *testing.T, dbPath string, args ...string) (*Main, *bytes.Buffer) {
 	t.Helper()
+	return startMainWith(t, dbPath, env{}, args...)
+}
+
+// startMainWith is startMain with an environment.
+func startMainWith(t *testing.T, dbPath string, environ env, args ...string) (*Main, *bytes.Buffer) {
+	t.Helper()
 	var logs bytes.Buffer
-	m := NewMain(io.Discard, &logs, env{}.lookup)
+	m := NewMain(io.Discard, &logs, environ.lookup)
 	if err := m.ParseFlags(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--db", dbPath}, args...)); err != nil {
 		t.Fatal(err)
 	}

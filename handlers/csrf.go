@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"time"
 
@@ -69,16 +70,19 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 
 // csrfRefused answers a request refused as a possible forgery, in the
 // browser's language (the staff member's is not known yet at this point),
-// with a message that says so: a refusal that read like a role refusal
-// would send the staff member looking for the wrong cause.
+// with a message that says so, whether the token was missing (400) or wrong
+// (403, e.g. a page from before sign-in or sign-out): a refusal that read
+// like a role refusal, or like a malformed request, would send the staff
+// member looking for the wrong cause.
 func csrfRefused(c echo.Context, missing bool) error {
 	r := c.Request()
 	ctx := locale.With(r.Context(), locale.Pick("", r.Header.Get("Accept-Language")))
 	c.SetRequest(r.WithContext(ctx))
+	msg := views.T(ctx, "auth.csrf_refused")
 	if missing {
-		return echo.NewHTTPError(http.StatusBadRequest, "missing CSRF token")
+		return &badRequest{Message: msg, Cause: errors.New("missing CSRF token")}
 	}
-	return convdesk.Errorf(convdesk.EForbidden, 0, "%s", views.T(ctx, "auth.csrf_refused"))
+	return convdesk.Errorf(convdesk.EForbidden, 0, "%s", msg)
 }
 
 // csrfToken returns the session's CSRF token for the page being rendered,

@@ -94,18 +94,27 @@ func TestCSRFToken(t *testing.T) {
 		}
 	})
 	t.Run("RefusalSaysCSRF", func(t *testing.T) {
+		// Missing (400) or wrong (403), the refusal says it is a CSRF
+		// refusal about the page's security token and to reload the page,
+		// never that the role or the request's form is at fault.
 		app := newTestApp(t)
 		cl := app.signIn(t, "agent")
-		for _, lang := range []struct{ accept, want string }{{"en", "CSRF"}, {"zh-CN", "CSRF"}} {
-			rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", "forged", "Accept-Language", lang.accept)
-			body := rec.Body.String()
-			if rec.Code != http.StatusForbidden || !strings.Contains(body, lang.want) || strings.Contains(body, "Your role does not allow this") {
-				t.Fatalf("%s: %d %s", lang.accept, rec.Code, body)
+		for _, sent := range []struct {
+			name, token string
+			status      int
+		}{{"Missing", "", http.StatusBadRequest}, {"Wrong", "forged", http.StatusForbidden}} {
+			for _, lang := range []struct{ accept, token, reload string }{{"en", "security token", "Reload the page"}, {"zh-CN", "安全令牌", "请刷新页面"}} {
+				rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", sent.token, "Accept-Language", lang.accept)
+				body := rec.Body.String()
+				if rec.Code != sent.status || !strings.Contains(body, "CSRF") || !strings.Contains(body, lang.token) || !strings.Contains(body, lang.reload) ||
+					strings.Contains(body, "Your role does not allow this") || strings.Contains(body, "could not be understood") {
+					t.Errorf("%s token, %s: %d %s", sent.name, lang.accept, rec.Code, body)
+				}
 			}
-		}
-		rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", "forged", "HX-Request", "true")
-		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Header().Get("HX-Trigger"), "CSRF") {
-			t.Fatalf("htmx: %d %q", rec.Code, rec.Header().Get("HX-Trigger"))
+			rec := cl.post("/account/preferences", preferences, "X-CSRF-Token", sent.token, "HX-Request", "true")
+			if trigger := rec.Header().Get("HX-Trigger"); rec.Code != sent.status || !strings.Contains(trigger, "CSRF") || !strings.Contains(trigger, "Reload the page") {
+				t.Errorf("%s token, htmx: %d %q", sent.name, rec.Code, trigger)
+			}
 		}
 	})
 	t.Run("NoTokenCookie", func(t *testing.T) {

@@ -160,7 +160,9 @@ func TestBoardCacheOff(t *testing.T) {
 
 func TestBoardCacheBounded(t *testing.T) {
 	bc := newBoardCache(2)
-	k := func(user, state string) boardCacheKey { return boardCacheKey{user: user, state: convdesk.StateToken(state)} }
+	k := func(user, state string) boardCacheKey {
+		return boardCacheKey{user: user, state: convdesk.StateToken(state)}
+	}
 	bc.put(k("a", "1"), []byte("a1"))
 	bc.put(k("b", "1"), []byte("b1"))
 	bc.get(k("a", "1"))

@@ -36,6 +36,9 @@ type GroupService struct {
 	// RequireTicket refuses edits and reveals without a ticket (blank
 	// after trimming), from the console and tools alike.
 	RequireTicket bool
+	// Changes, when set, receives the changes of every edit once they are
+	// durable, for the open boards of the user. Set it before serving.
+	Changes ChangeBus
 
 	locks userLocks
 }
@@ -328,6 +331,8 @@ func (s *GroupService) writeAtomic(ctx context.Context, action Action, req EditR
 		return EditResult{}, err
 	}
 	results, group, _ := p.merge(wr)
+	// Committed with its event: ev has the ID and time the log gave it.
+	s.publish(p.changesOf(results, group, Change{UserID: req.UserID, EventID: ev.ID, Actor: req.Actor.Name, Time: ev.Time, PageID: req.PageID}))
 	sum, _ := SummaryOf(ev.Detail)
 	return EditResult{Changed: true, Outcome: ev.Outcome, Group: group, Results: results, State: wr.State, EventID: ev.ID, Summary: sum}, nil
 }
@@ -423,6 +428,17 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 	if err := s.record(ctx, outcome); err != nil {
 		s.logger.Error("recording an outcome failed", "attempt", attempt.ID, "err", err)
 	}
+	if outcome.Outcome == OutcomeOK || outcome.Outcome == OutcomePartial {
+		// The changes carry the outcome event's ID (the attempt's is in its
+		// detail.attempt): the outcome is what records what was done. They
+		// are published even if it could not be recorded (ID 0), since the
+		// IM service has made them.
+		at := outcome.Time
+		if at.IsZero() {
+			at = s.now()
+		}
+		s.publish(p.changesOf(results, group, Change{UserID: req.UserID, EventID: outcome.ID, Actor: req.Actor.Name, Time: at, PageID: req.PageID}))
+	}
 	return EditResult{Changed: outcome.Outcome != OutcomeFailed, Outcome: outcome.Outcome, Group: group,
 		Results: results, State: wr.State, EventID: outcome.ID, Summary: sum}, nil
 }
@@ -486,6 +502,15 @@ func (s *GroupService) execute(ctx context.Context, w Write, p *editPlan) (Write
 		wr.State = r.State
 	}
 	return wr, nil
+}
+
+// publish hands the changes of a durable edit to the bus, if there is one.
+// It runs under the user's edit lock, so one user's changes are published in
+// the order they were made.
+func (s *GroupService) publish(changes []Change) {
+	if s.Changes != nil && len(changes) > 0 {
+		s.Changes.Publish(changes...)
+	}
 }
 
 // backendReason is the reason of a backend's refusal: its own, or "backend".

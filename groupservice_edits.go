@@ -580,19 +580,7 @@ func withGroupID(states []GroupState, id GroupID) []GroupState {
 // not as planned: a conversation whose result failed stayed where it was,
 // except one left in both groups by a move, which was added but not removed.
 func (p *editPlan) afterFor(results []OperationResult, created GroupID) []GroupState {
-	res := make(map[ConversationID]OperationResult, len(results))
-	for _, r := range results {
-		res[r.ConversationID] = r
-	}
-	applied := func(ids []ConversationID, add bool) []ConversationID {
-		var out []ConversationID
-		for _, id := range ids {
-			if r := res[id]; r.OK() || add && r.Reason == ReasonInBothGroups {
-				out = append(out, id)
-			}
-		}
-		return out
-	}
+	applied := appliedBy(results)
 	switch {
 	case p.create != nil:
 		after := withGroupID(p.after, created)
@@ -612,6 +600,64 @@ func (p *editPlan) afterFor(results []OperationResult, created GroupID) []GroupS
 		}
 	}
 	return after
+}
+
+// appliedBy returns a function that picks, from the conversations of a
+// step, those that results say the step applied to: a conversation whose
+// result failed stayed where it was, except one left in both groups by a
+// move, which was added but not removed.
+func appliedBy(results []OperationResult) func(ids []ConversationID, add bool) []ConversationID {
+	res := make(map[ConversationID]OperationResult, len(results))
+	for _, r := range results {
+		res[r.ConversationID] = r
+	}
+	return func(ids []ConversationID, add bool) []ConversationID {
+		var out []ConversationID
+		for _, id := range ids {
+			if r := res[id]; r.OK() || add && r.Reason == ReasonInBothGroups {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+}
+
+// changesOf returns what a durable edit changed, as the SDK's conversation
+// listener would report it, given the results as the edit came out and its
+// group (a created group with its new ID); base carries the user, event,
+// actor, time and page. Conversations are those actually applied, the same
+// rule as the recorded after state (afterFor); a move is its add to the
+// target, then its remove from the source, as the steps are ordered.
+func (p *editPlan) changesOf(results []OperationResult, group Group, base Change) []Change {
+	one := func(kind ChangeKind, id GroupID, name string, convs []ConversationID) Change {
+		c := base
+		c.Kind, c.GroupID, c.GroupName, c.Conversations = kind, id, name, convs
+		return c
+	}
+	applied := appliedBy(results)
+	switch {
+	case p.create != nil:
+		return []Change{one(ChangeGroupCreated, group.ID, p.create.name, applied(p.create.ids, true))}
+	case p.rename != nil:
+		c := one(ChangeGroupRenamed, p.rename.group.ID, p.rename.newName, nil)
+		c.OldGroupName = p.rename.group.Name
+		return []Change{c}
+	case p.delete != nil:
+		return []Change{one(ChangeGroupDeleted, p.delete.ID, p.delete.Name, nil)}
+	}
+	var out []Change
+	for _, st := range p.steps {
+		ids := applied(st.Conversations, st.Add)
+		if len(ids) == 0 {
+			continue
+		}
+		kind := ChangeConversationsRemoved
+		if st.Add {
+			kind = ChangeConversationsAdded
+		}
+		out = append(out, one(kind, st.Group.ID, st.Group.Name, ids))
+	}
+	return out
 }
 
 func resultOK(id ConversationID, info string) OperationResult {

@@ -47,6 +47,9 @@ type editInput struct {
 	// Refresh names the other columns showing one of the conversations
 	// (their "also in" lists change too).
 	Refresh []string `form:"refresh"`
+	// Page is the board page's own ID (board.js makes one per page load),
+	// so live updates skip the page that made the edit. Never audited.
+	Page    string `form:"page"`
 	Filters filterInput
 }
 
@@ -106,7 +109,8 @@ func (h *Board) beginEdit(c echo.Context, action convdesk.Action) (*edit, convde
 			Message: "The request lacks the board version. Reload the board and try again."}
 		return nil, convdesk.EditRequest{}, h.recordRefusal(e, err)
 	}
-	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedState: convdesk.StateToken(in.Version)}
+	req := convdesk.EditRequest{Attribution: Attribution(c, in.Filters.Ticket), UserID: userID, ExpectedState: convdesk.StateToken(in.Version),
+		PageID: boundUTF8(in.Page, 64)}
 	return e, req, nil
 }
 

@@ -15,10 +15,13 @@ var ActionGroups = map[string][]Action{
 	"signins": {ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked},
 	"staff":   {ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword},
 	"audit":   {ActionAuditExport, ActionAuditVerify, ActionAuditView, ActionAuditWitnessStarted, ActionAuditBreakAccepted},
+	// undo: revert and restore requests refused as a whole (the steps of
+	// one that ran are edits, each with detail.reverts).
+	"undo": {ActionBoardRevert, ActionBoardRestore},
 }
 
 // ActionGroupNames lists the keys of ActionGroups in display order.
-var ActionGroupNames = []string{"edits", "reads", "signins", "staff", "audit"}
+var ActionGroupNames = []string{"edits", "undo", "reads", "signins", "staff", "audit"}
 
 // Outcomes lists the outcomes an event can record.
 var Outcomes = []Outcome{OutcomeOK, OutcomePartial, OutcomeFailed, OutcomePending, OutcomeUnknown}
@@ -27,6 +30,9 @@ var Outcomes = []Outcome{OutcomeOK, OutcomePartial, OutcomeFailed, OutcomePendin
 // syntax such as
 //
 //	actor:agent user:alice action:group.rename outcome:failed after:2026-11-01 before:2026-11-25 ticket:TCK-12 产品
+//
+// action: takes an action name (board.revert, board.restore…) or a group of
+// them: edits, undo, reads, signins, staff, audit.
 //
 // Dates are calendar days in the staff member's time zone: after: includes its
 // day, before: excludes its day. Words without a key are free text. A value
@@ -85,7 +91,7 @@ func ParseAuditFilter(q string) (AuditFilter, error) {
 			err = set(&f.Ticket)
 		case "action":
 			if err = set(&f.Action); err == nil && ActionGroups[val] == nil && !Action(val).Valid() {
-				err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an action; use a name such as group.rename or one of edits, reads, signins, staff, audit.", BoundText(val, maxEchoedBytes))
+				err = Errorf(EInvalid, CodeInvalidParameter, "%q is not an action; use a name such as group.rename or one of edits, undo, reads, signins, staff, audit.", BoundText(val, maxEchoedBytes))
 			}
 		case "outcome":
 			var s string

@@ -63,6 +63,9 @@ type EditRequest struct {
 	// "" for tools. It goes only into the changes the edit publishes, so
 	// that page can skip its own edit; it is not recorded in the audit.
 	PageID string
+	// Reverts is the audit event this edit undoes, 0 for an ordinary edit:
+	// its event records it in detail.reverts (revert.go).
+	Reverts int64
 }
 
 // CreateGroup creates a group with an initial, non-empty list of conversations.

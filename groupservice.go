@@ -274,7 +274,7 @@ func (s *GroupService) editSnapshot(ctx context.Context, action Action, req Edit
 	ev.Ticket = BoundText(req.Ticket, MaxTicketBytes)
 	ev.GroupNames = boundNames(target.names)
 	ev.ConversationIDs = boundIDs(target.convs)
-	ev.Detail = target.detail
+	ev.Detail = withReverts(target.detail, req)
 	if len(ev.ConversationIDs) < len(target.convs) {
 		ev.Detail = withDetail(ev.Detail, "conversations_requested", strconv.Itoa(len(target.convs)))
 	}
@@ -294,8 +294,18 @@ func (s *GroupService) newEditEvent(action Action, req EditRequest, target editT
 	ev.Results = results
 	ev.Outcome = OutcomeOf(results)
 	ev.ResultCode = firstFailure(results)
+	ev.Detail = withReverts(ev.Detail, req)
 	p.summarise(ev, results, "")
 	return ev
+}
+
+// withReverts adds the event an undo edit reverts to detail (nil detail
+// stays nil for an ordinary edit, so its event hashes as before).
+func withReverts(detail map[string]string, req EditRequest) map[string]string {
+	if req.Reverts <= 0 {
+		return detail
+	}
+	return withDetail(detail, DetailReverts, strconv.FormatInt(req.Reverts, 10))
 }
 
 // summarise records what the plan did, given results, in ev: the summary's

@@ -43,6 +43,10 @@ const (
 	ReasonBackend              Reason = "backend"                // the IM service refused or failed
 	ReasonBadCursor            Reason = "bad_cursor"             // a listing position the backend did not make
 	ReasonNoVersion            Reason = "no_version"             // an edit without the board's state token
+	ReasonChangedSince         Reason = "changed_since"          // undo would overwrite a later change
+	ReasonNotUndoable          Reason = "not_undoable"           // not an edit, outcome not known, or recorded without states
+	ReasonNothingToUndo        Reason = "nothing_to_undo"        // the change changed nothing, or is undone already
+	ReasonTooManyToUndo        Reason = "too_many_to_undo"       // a restore over more changes than it takes
 
 	// Refusals of requests no domain operation saw (handlers).
 	ReasonBadForm      Reason = "bad_form"       // the query or body could not be bound
@@ -59,7 +63,7 @@ var Reasons = []Reason{
 	ReasonBlankName, ReasonEdgeSpace, ReasonDuplicateName, ReasonEmptyCreate, ReasonNoConversations,
 	ReasonTooManyConversations, ReasonNotInList, ReasonNotInSource, ReasonInBothGroups, ReasonNotApplied,
 	ReasonSamePlace, ReasonNothingApplied, ReasonStale, ReasonOutcomeUnknown, ReasonBackend, ReasonBadCursor,
-	ReasonNoVersion, ReasonBadForm, ReasonBadEventID, ReasonBadFilter, ReasonBodyTooLarge,
+	ReasonNoVersion, ReasonChangedSince, ReasonNotUndoable, ReasonNothingToUndo, ReasonTooManyToUndo, ReasonBadForm, ReasonBadEventID, ReasonBadFilter, ReasonBodyTooLarge,
 }
 
 // ReasonOf returns the reason carried by err, "" when none.

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/convdesk/convdesk"
@@ -245,19 +244,6 @@ func (h *Board) Board(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	board, err := h.s.groups.LoadBoard(ctx, userID)
-	if err != nil {
-		if convdesk.KindOf(err) == convdesk.ENotFound {
-			// Looking up users who do not exist is recorded too: it is how
-			// someone probing for IDs shows in the trail.
-			ev := convdesk.NewAuditEvent(Attribution(c, in.Filters.Ticket), convdesk.ActionBoardView, userID)
-			ev.Fail(err)
-			if aerr := h.s.audit.Append(ctx, ev); aerr != nil {
-				return aerr
-			}
-		}
-		return err
-	}
 	// The view is recorded (durably: the audit log commits with a full
 	// sync) while the columns are read, so the sync does not add to the
 	// page's time; nothing is shown unless both succeed. (Should a listing
@@ -268,58 +254,61 @@ func (h *Board) Board(c echo.Context) error {
 		ev.Detail = map[string]string{"type": fi.Type, "mark": fi.Mark, "text": boundUTF8(strings.TrimSpace(fi.Text), 64)}
 	}
 	recorded := make(chan error, 1)
-	go func() { recorded <- recovered(func() error { return h.s.audit.Append(ctx, ev) }) }()
+	recording := false
 	b := h.newBuilder(c, userID)
-	if h.s.boards != nil {
-		html, err := h.cachedBoard(c, b, board, in.Filters, f)
+	var key boardCacheKey
+	var html []byte
+	var all, load []convdesk.Group
+	// One read: the board, then the columns it shows with cards (none when
+	// this board state is in the cache).
+	view, err := h.s.groups.LoadBoardView(ctx, userID, func(board convdesk.Board) []convdesk.ListRequest {
+		// The user exists: record the view while the columns are read.
+		recording = true
+		go func() { recorded <- recovered(func() error { return h.s.audit.Append(ctx, ev) }) }()
+		if h.s.boards != nil {
+			key = h.s.boards.key(b, locale.From(ctx).Lang, Location(c), h.s.now(), board, in.Filters)
+			if html = h.s.boards.get(key); html != nil {
+				return nil
+			}
+		}
+		all, load = boardColumns(board, nil)
+		return listRequests(f, load, nil)
+	})
+	if recording {
 		if aerr := <-recorded; aerr != nil {
 			return aerr
 		}
-		if err != nil {
-			return err
+	} else if convdesk.KindOf(err) == convdesk.ENotFound {
+		// Looking up users who do not exist is recorded too: it is how
+		// someone probing for IDs shows in the trail.
+		ev.Fail(err)
+		if aerr := h.s.audit.Append(ctx, ev); aerr != nil {
+			return aerr
 		}
-		content := htmlComponent(html)
-		title := views.T(ctx, "board.page_title", "Name", displayName(board.User.Nickname, board.User.ID))
-		return Render(c, http.StatusOK, views.BoardPageHTML(h.s.layout(c, title), content), content)
-	}
-	cols, err := h.loadColumns(ctx, board, f, nil)
-	var vm views.BoardVM
-	if err == nil {
-		vm = b.board(boardView{board: board, columns: cols, filters: in.Filters})
-	}
-	if aerr := <-recorded; aerr != nil {
-		return aerr
 	}
 	if err != nil {
 		return err
 	}
-	page := views.BoardPageVM{
-		Layout: h.s.layout(c, views.T(ctx, "board.page_title", "Name", vm.User.Nickname)),
-		Board:  vm,
+	board := view.Board
+	title := views.T(ctx, "board.page_title", "Name", displayName(board.User.Nickname, board.User.ID))
+	if html == nil {
+		vm := b.board(boardView{board: board, columns: withPages(all, load, view.Pages), filters: in.Filters})
+		if h.s.boards == nil {
+			page := views.BoardPageVM{Layout: h.s.layout(c, title), Board: vm}
+			return Render(c, http.StatusOK, views.BoardPage(page), views.BoardContent(vm))
+		}
+		// Rendered on its own, to be kept; a failing template is still the
+		// request's error, before anything is written.
+		var buf bytes.Buffer
+		buf.Grow(64 << 10)
+		if err := views.BoardContent(vm).Render(ctx, &buf); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		html = buf.Bytes()
+		h.s.boards.put(key, html)
 	}
-	return Render(c, http.StatusOK, views.BoardPage(page), views.BoardContent(vm))
-}
-
-// cachedBoard returns the board's content as HTML: from the cache of
-// rendered boards when this board state was shown to a viewer like this one
-// this minute, else read, rendered and kept.
-func (h *Board) cachedBoard(c echo.Context, b *builder, board convdesk.Board, in filterInput, f convdesk.ConversationFilter) ([]byte, error) {
-	ctx := c.Request().Context()
-	key := h.s.boards.key(b, locale.From(ctx).Lang, Location(c), h.s.now(), board, in)
-	if html := h.s.boards.get(key); html != nil {
-		return html, nil
-	}
-	cols, err := h.loadColumns(ctx, board, f, nil)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	buf.Grow(64 << 10)
-	if err := views.BoardContent(b.board(boardView{board: board, columns: cols, filters: in})).Render(ctx, &buf); err != nil {
-		return nil, fmt.Errorf("render: %w", err)
-	}
-	h.s.boards.put(key, buf.Bytes())
-	return buf.Bytes(), nil
+	content := htmlComponent(html)
+	return Render(c, http.StatusOK, views.BoardPageHTML(h.s.layout(c, title), content), content)
 }
 
 // htmlComponent writes HTML rendered before.
@@ -360,16 +349,17 @@ func (h *Board) Columns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	board, err := h.s.groups.LoadBoard(ctx, userID)
-	if err != nil {
-		return err
-	}
-	cols, err := h.loadColumns(ctx, board, f, parseDepths(in.Shown))
+	depths := parseDepths(in.Shown)
+	var all, load []convdesk.Group
+	view, err := h.s.groups.LoadBoardView(ctx, userID, func(board convdesk.Board) []convdesk.ListRequest {
+		all, load = boardColumns(board, depths)
+		return listRequests(f, load, depths)
+	})
 	if err != nil {
 		return err
 	}
 	b := h.newBuilder(c, userID)
-	vm := b.board(boardView{board: board, columns: cols, filters: fi})
+	vm := b.board(boardView{board: view.Board, columns: withPages(all, load, view.Pages), filters: fi})
 	return Render(c, http.StatusOK, views.BoardUpdate(views.BoardUpdateVM{Board: vm, AllColumns: true}), nil)
 }
 
@@ -510,66 +500,44 @@ const (
 	eagerColumns    = 4
 )
 
-// loadColumns lists "in no group" and each of the board's groups: all of
+// boardColumns says which columns a board shows: all, "in no group" and
+// each of its groups in order; and load, those shown with cards: all of
 // them on a small board, else the first eagerColumns and those depths says
-// showed cards (as many as they showed), with cards; the others as shells to
-// load when seen.
-func (h *Board) loadColumns(ctx context.Context, board convdesk.Board, f convdesk.ConversationFilter, depths map[convdesk.GroupID]int) ([]column, error) {
-	groups := make([]convdesk.Group, 0, len(board.Groups)+1)
-	groups = append(groups, convdesk.Group{})
-	groups = append(groups, board.Groups...)
-	var load []convdesk.Group
-	for i, g := range groups {
-		if len(groups) <= allEagerColumns || i < eagerColumns || depths[g.ID] > 0 {
+// showed cards. The others are shells that load when seen.
+func boardColumns(board convdesk.Board, depths map[convdesk.GroupID]int) (all, load []convdesk.Group) {
+	all = make([]convdesk.Group, 0, len(board.Groups)+1)
+	all = append(all, convdesk.Group{})
+	all = append(all, board.Groups...)
+	for i, g := range all {
+		if len(all) <= allEagerColumns || i < eagerColumns || depths[g.ID] > 0 {
 			load = append(load, g)
 		}
 	}
-	loaded, err := h.listColumns(ctx, board.User.ID, load, f, depths)
-	if err != nil {
-		return nil, err
-	}
-	cols := make([]column, len(groups))
-	for i, g := range groups {
-		cols[i] = column{group: g, pending: true}
-		if len(loaded) > 0 && loaded[0].group.ID == g.ID {
-			cols[i], loaded = loaded[0], loaded[1:]
-		}
-	}
-	return cols, nil
+	return all, load
 }
 
-// listParallelism bounds the listings one request runs at once: a backend
-// serves them in parallel (the embedded one from its read pool: SQLite
-// readers do not block each other under WAL), and a few at a time leave
-// connections for others.
-const listParallelism = 3
-
-// listColumns lists the given columns, each with its first page of cards
-// (or as many as depths says it showed), a few listings at a time.
-func (h *Board) listColumns(ctx context.Context, userID string, groups []convdesk.Group, f convdesk.ConversationFilter, depths map[convdesk.GroupID]int) ([]column, error) {
-	cols := make([]column, len(groups))
-	errs := make([]error, len(groups))
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, listParallelism)
+// listRequests asks for the first page of each of groups' columns (as many
+// cards as depths says each showed).
+func listRequests(f convdesk.ConversationFilter, groups []convdesk.Group, depths map[convdesk.GroupID]int) []convdesk.ListRequest {
+	reqs := make([]convdesk.ListRequest, len(groups))
 	for i, g := range groups {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			errs[i] = recovered(func() error {
-				page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g.ID), "", pageSize(depths[g.ID]))
-				cols[i] = column{group: g, page: page}
-				return err
-			})
-		}()
+		reqs[i] = convdesk.ListRequest{Filter: columnFilter(f, g.ID), Count: pageSize(depths[g.ID])}
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	return reqs
+}
+
+// withPages builds the columns of all: those in loaded (in the same order)
+// with their pages, the others as shells.
+func withPages(all, loaded []convdesk.Group, pages []convdesk.ConversationPage) []column {
+	cols := make([]column, len(all))
+	for i, g := range all {
+		cols[i] = column{group: g, pending: true}
+		if len(loaded) > 0 && len(pages) > 0 && loaded[0].ID == g.ID {
+			cols[i] = column{group: g, page: pages[0]}
+			loaded, pages = loaded[1:], pages[1:]
 		}
 	}
-	return cols, nil
+	return cols
 }
 
 // recovered runs fn, turning a panic into an internal error: Echo's recover

@@ -271,23 +271,30 @@ func (h *Board) answer(e *edit, res convdesk.EditResult, editErr error) error {
 	if err != nil {
 		return err
 	}
-	board, err := h.s.groups.LoadBoard(ctx, e.userID)
-	if err != nil {
-		return h.committedAnswer(e, res, editErr, err)
-	}
-	b := h.newBuilder(c, e.userID)
-	b.useBoard(board)
-	o := editOutcome{action: e.action, in: e.in, res: res, err: editErr, board: board}
-	if r, ok := b.refusedName(o); ok {
-		return r.write(c)
-	}
 	depths := parseDepths(e.in.Shown)
 	if e.target != "" {
 		depths[e.target] += len(e.in.Conversations)
 	}
-	o.columns, o.all, err = h.changedColumns(ctx, e, board, f, depths, e.all || kind == convdesk.EConflict)
+	// One read: the board after the edit and the columns the answer shows.
+	var all, load []convdesk.Group
+	var every bool
+	view, err := h.s.groups.LoadBoardView(ctx, e.userID, func(board convdesk.Board) []convdesk.ListRequest {
+		all, load, every = answerColumns(e, board, depths, e.all || kind == convdesk.EConflict)
+		return listRequests(f, load, depths)
+	})
 	if err != nil {
 		return h.committedAnswer(e, res, editErr, err)
+	}
+	b := h.newBuilder(c, e.userID)
+	b.useBoard(view.Board)
+	o := editOutcome{action: e.action, in: e.in, res: res, err: editErr, board: view.Board, all: every}
+	if r, ok := b.refusedName(o); ok {
+		return r.write(c)
+	}
+	if every {
+		o.columns = withPages(all, load, view.Pages)
+	} else {
+		o.columns = withPages(load, load, view.Pages)
 	}
 	if kind == convdesk.EConflict {
 		o.conflict = h.conflict(ctx, editErr)
@@ -307,14 +314,14 @@ func (h *Board) committedAnswer(e *edit, res convdesk.EditResult, editErr error,
 	return committedReply(e.c.Request().Context(), res).write(e.c)
 }
 
-// changedColumns lists the columns an edit's answer shows: every column, or
-// the edit's columns and those board.js names, in board order. If a group it
-// names no longer exists, the whole board is shown.
-func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Board, f convdesk.ConversationFilter,
-	depths map[convdesk.GroupID]int, all bool) ([]column, bool, error) {
-	if all {
-		cols, err := h.loadColumns(ctx, board, f, depths)
-		return cols, true, err
+// answerColumns says which columns an edit's answer shows: every column
+// (every is true; all and load as boardColumns gives them), or the edit's
+// columns and those board.js names, in board order (all is nil). If a group
+// it names no longer exists, the whole board is shown.
+func answerColumns(e *edit, board convdesk.Board, depths map[convdesk.GroupID]int, every bool) (all, load []convdesk.Group, _ bool) {
+	if every {
+		all, load = boardColumns(board, depths)
+		return all, load, true
 	}
 	want := map[convdesk.GroupID]bool{}
 	for _, g := range e.groups {
@@ -325,23 +332,21 @@ func (h *Board) changedColumns(ctx context.Context, e *edit, board convdesk.Boar
 			want[g] = true
 		}
 	}
-	var groups []convdesk.Group
 	if want[""] {
-		groups = append(groups, convdesk.Group{})
+		load = append(load, convdesk.Group{})
 		delete(want, "")
 	}
 	for _, g := range board.Groups {
 		if want[g.ID] {
-			groups = append(groups, g)
+			load = append(load, g)
 			delete(want, g.ID)
 		}
 	}
 	if len(want) > 0 {
-		cols, err := h.loadColumns(ctx, board, f, depths)
-		return cols, true, err
+		all, load = boardColumns(board, depths)
+		return all, load, true
 	}
-	cols, err := h.listColumns(ctx, board.User.ID, groups, f, depths)
-	return cols, false, err
+	return nil, load, false
 }
 
 // conflict says who changed the board (the staff member's display name and

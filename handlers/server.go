@@ -81,6 +81,11 @@ type Deps struct {
 	// per source and minute at once, the rest counted); nil makes one over
 	// Audit. Its owner closes it at shutdown, after the server stops.
 	Coalescer *convdesk.AuditCoalescer
+	// Changes is the bus the group service publishes committed edits to
+	// (GroupService.Changes), and, when it also keeps presence
+	// (convdesk.PresenceRegistry), who has which board open. Nil turns
+	// live boards off: boards open no stream and work as before.
+	Changes convdesk.ChangeBus
 }
 
 // Server holds the handlers' dependencies and the route table.
@@ -109,6 +114,8 @@ type Server struct {
 	// boards caches rendered boards; nil when off or when the backend's
 	// state token does not cover its listings.
 	boards *boardCache
+	// live serves the boards' change streams (live.go).
+	live *Live
 
 	echo       *echo.Echo
 	assets     *assets
@@ -239,6 +246,8 @@ func NewServer(cfg Config, deps Deps) *Server {
 	(&StaffAdmin{s: s}).Routes(r)
 	(&AuditPages{s: s}).Routes(r)
 	(&Board{s: s}).Routes(r)
+	s.live = newLive(s, deps.Changes)
+	s.live.Routes(r)
 	return s
 }
 

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/changebus"
 	"github.com/convdesk/convdesk/db"
 	"github.com/convdesk/convdesk/handlers"
 	"github.com/convdesk/convdesk/password"
@@ -419,6 +420,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	groups := convdesk.NewGroupService(backend, database, m.log)
 	groups.RequireTicket = m.Config.RequireTicket
+	// One in-process bus carries committed edits to the open boards (and
+	// knows who has which board open): this instance's boards only.
+	changes := changebus.New(0)
+	groups.Changes = changes
 	ticketURL, err := convdesk.ParseTicketURL(m.Config.TicketURL)
 	if err != nil {
 		return fmt.Errorf("--ticket-url: %w", err)
@@ -448,6 +453,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Staff:     database,
 		Sessions:  database.Sessions(),
 		Coalescer: m.Coalescer,
+		Changes:   changes,
 	})
 	// No write timeout: streaming routes (exports, live updates) write for
 	// long; every other request is bounded by the handlers' context timeout.

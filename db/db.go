@@ -53,7 +53,11 @@ type DB struct {
 
 // Open opens (creating if needed, with its folder) the database at path and
 // applies pending migrations.
-func Open(path string) (*DB, error) {
+func Open(path string) (*DB, error) { return open(path, driverName) }
+
+// open is Open through the named database/sql driver, which must be
+// go-sqlite3 or wrap it: tests count statements through a wrapper.
+func open(path, driver string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
@@ -66,7 +70,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("create database: %w", err)
 	}
 	f.Close()
-	rw, err := sqlx.Open(driverName, writeDSN(path))
+	rw, err := sqlx.Open(driver, writeDSN(path))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +87,7 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	ro, err := sqlx.Open(driverName, readDSN(path))
+	ro, err := sqlx.Open(driver, readDSN(path))
 	if err != nil {
 		db.Close()
 		return nil, err

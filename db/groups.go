@@ -1,8 +1,9 @@
 package db
 
 // The embedded backend's conversation groups: users, boards and listings
-// (here and in groups_list.go), and the port's writes with their audit
-// event in one transaction (groups_port.go).
+// (here, in groups_list.go, and a board with its listings in one read in
+// groups_view.go), and the port's writes with their audit event in one
+// transaction (groups_port.go).
 
 import (
 	"context"
@@ -34,9 +35,29 @@ type userRow struct {
 	ChangedBy      string `db:"changed_by"`
 	ChangedAction  string `db:"changed_action"`
 	ChangedSummary string `db:"changed_summary"`
+	// The counters the triggers of migration 0011 keep.
+	ConvCount    int `db:"conv_count"`
+	GroupedCount int `db:"grouped_count"`
+	GroupCount   int `db:"group_count"`
 }
 
-const userColumns = `id, nickname, face_url, version, changed_at, changed_by, changed_action, changed_summary`
+const userColumns = `id, nickname, face_url, version, changed_at, changed_by, changed_action, changed_summary,
+	conv_count, grouped_count, group_count`
+
+// user is the user the row describes, with its counts.
+func (r userRow) user() convdesk.User {
+	return convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL,
+		GroupCount: r.GroupCount, ConversationCount: r.ConvCount}
+}
+
+// lastChange describes the edit that made the row's version, nil when none did.
+func (r userRow) lastChange() *convdesk.ChangeInfo {
+	if r.ChangedAt == 0 {
+		return nil
+	}
+	return &convdesk.ChangeInfo{At: fromMicros(r.ChangedAt), By: r.ChangedBy,
+		Action: convdesk.Action(r.ChangedAction), Summary: r.ChangedSummary}
+}
 
 // errUserNotFound is the answer for a user ID the IM app does not know.
 func errUserNotFound(id string) *convdesk.Error {
@@ -62,38 +83,17 @@ func getUserRow(ctx context.Context, q sqlx.QueryerContext, id string) (userRow,
 	return u, err
 }
 
-// userCounts fills the group and conversation counts of u.
-func userCounts(ctx context.Context, q sqlx.QueryerContext, u *convdesk.User) error {
-	var c struct {
-		Groups int `db:"group_count"`
-		Convs  int `db:"conv_count"`
-	}
-	err := sqlx.GetContext(ctx, q, &c, `SELECT
-		(SELECT COUNT(*) FROM conv_groups WHERE user_id = ?) AS group_count,
-		(SELECT COUNT(*) FROM conversations WHERE user_id = ?) AS conv_count`, u.ID, u.ID)
-	u.GroupCount, u.ConversationCount = c.Groups, c.Convs
-	return err
-}
-
 // GetUser returns the user with the given ID, with group and conversation counts.
 func (db *DB) GetUser(ctx context.Context, userID string) (convdesk.User, error) {
 	if err := convdesk.ValidateUserID(userID); err != nil {
 		return convdesk.User{}, err
 	}
-	tx, err := db.ro.BeginTxx(ctx, nil)
-	if err != nil {
-		return convdesk.User{}, convdesk.Internal(err)
-	}
-	defer tx.Rollback()
-	r, err := getUserRow(ctx, tx, userID)
+	// One statement: the row carries its counts.
+	r, err := getUserRow(ctx, db.ro, userID)
 	if err != nil {
 		return convdesk.User{}, domainError(err)
 	}
-	u := convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL}
-	if err := userCounts(ctx, tx, &u); err != nil {
-		return convdesk.User{}, convdesk.Internal(err)
-	}
-	return u, nil
+	return r.user(), nil
 }
 
 // SearchUsers finds users whose ID equals or starts with query, or whose
@@ -126,10 +126,9 @@ func (db *DB) SearchUsers(ctx context.Context, query string, limit int) ([]convd
 	}{}
 	err := sqlx.SelectContext(ctx, db.ro, &rows, `
 		SELECT u.id, u.nickname, u.face_url, u.rank,
-			(SELECT COUNT(*) FROM conv_groups g WHERE g.user_id = u.id) AS group_count,
-			(SELECT COUNT(*) FROM conversations c WHERE c.user_id = u.id) AS conv_count
+			u.group_count, u.conv_count
 		FROM (
-			SELECT id, nickname, face_url,
+			SELECT id, nickname, face_url, group_count, conv_count,
 				CASE
 					WHEN id = ? THEN 0
 					WHEN lower(id) = ? THEN 1
@@ -167,9 +166,9 @@ func (r groupRow) group() convdesk.Group {
 	return convdesk.Group{ID: groupID(r.ID), Name: r.Name, CreatedAt: fromMicros(r.CreatedAt), Count: r.Count}
 }
 
-const groupSelect = `SELECT g.id, g.name, g.created_at,
-	(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS count
-	FROM conv_groups g`
+// groupSelect reads groups with the member count the triggers of migration
+// 0011 keep.
+const groupSelect = `SELECT g.id, g.name, g.created_at, g.member_count AS count FROM conv_groups g`
 
 // userGroups returns a user's groups in creation order, with counts.
 func userGroups(ctx context.Context, q sqlx.QueryerContext, userID string) ([]convdesk.Group, error) {
@@ -202,13 +201,6 @@ func getGroup(ctx context.Context, q sqlx.QueryerContext, userID string, id conv
 	return r.group(), nil
 }
 
-// groupedCount returns how many of the user's conversations are in at least one group.
-func groupedCount(ctx context.Context, q sqlx.QueryerContext, userID string) (int, error) {
-	var n int
-	err := sqlx.GetContext(ctx, q, &n, `SELECT COUNT(DISTINCT conv_id) FROM group_members WHERE user_id = ?`, userID)
-	return n, err
-}
-
 // LoadBoard returns the user's groups in creation order with their counts,
 // the board version and who last changed it.
 func (db *DB) LoadBoard(ctx context.Context, userID string) (convdesk.Board, error) {
@@ -221,29 +213,26 @@ func (db *DB) LoadBoard(ctx context.Context, userID string) (convdesk.Board, err
 		return convdesk.Board{}, convdesk.Internal(err)
 	}
 	defer tx.Rollback()
+	b, err := loadBoard(ctx, tx, userID)
+	return b, domainError(err)
+}
+
+// loadBoard reads a user's board in tx: the user row, which carries the
+// counts, then the groups, which carry theirs.
+func loadBoard(ctx context.Context, tx *sqlx.Tx, userID string) (convdesk.Board, error) {
 	r, err := getUserRow(ctx, tx, userID)
 	if err != nil {
-		return convdesk.Board{}, domainError(err)
+		return convdesk.Board{}, err
 	}
 	b := convdesk.Board{
-		User:  convdesk.User{ID: r.ID, Nickname: r.Nickname, FaceURL: r.FaceURL},
-		State: stateToken(r.Version),
+		User:           r.user(),
+		State:          stateToken(r.Version),
+		GroupedCount:   r.GroupedCount,
+		UngroupedCount: r.ConvCount - r.GroupedCount,
+		LastChange:     r.lastChange(),
 	}
 	if b.Groups, err = userGroups(ctx, tx, userID); err != nil {
-		return convdesk.Board{}, convdesk.Internal(err)
-	}
-	if b.GroupedCount, err = groupedCount(ctx, tx, userID); err != nil {
-		return convdesk.Board{}, convdesk.Internal(err)
-	}
-	if err := userCounts(ctx, tx, &b.User); err != nil {
-		return convdesk.Board{}, convdesk.Internal(err)
-	}
-	b.UngroupedCount = b.User.ConversationCount - b.GroupedCount
-	if r.ChangedAt != 0 {
-		b.LastChange = &convdesk.ChangeInfo{
-			At: fromMicros(r.ChangedAt), By: r.ChangedBy,
-			Action: convdesk.Action(r.ChangedAction), Summary: r.ChangedSummary,
-		}
+		return convdesk.Board{}, err
 	}
 	return b, nil
 }

@@ -20,7 +20,10 @@ type Groups struct{ db *DB }
 // Groups returns the embedded conversation-group backend.
 func (db *DB) Groups() *Groups { return &Groups{db: db} }
 
-var _ convdesk.GroupBackend = (*Groups)(nil)
+var (
+	_ convdesk.GroupBackend    = (*Groups)(nil)
+	_ convdesk.BoardViewLoader = (*Groups)(nil)
+)
 
 // stateToken is the embedded backend's state token: the user's version
 // counter, which every write advances.
@@ -53,6 +56,12 @@ func (g *Groups) LoadBoard(ctx context.Context, userID string) (convdesk.Board, 
 // ListConversations returns one page of a listing.
 func (g *Groups) ListConversations(ctx context.Context, userID string, f convdesk.ConversationFilter, c convdesk.Cursor, count int) (convdesk.ConversationPage, error) {
 	return g.db.ListConversations(ctx, userID, f, c, count)
+}
+
+// LoadBoardView reads the board and the listings pick asks for in one read
+// transaction.
+func (g *Groups) LoadBoardView(ctx context.Context, userID string, pick func(convdesk.Board) []convdesk.ListRequest) (convdesk.BoardView, error) {
+	return g.db.LoadBoardView(ctx, userID, pick)
 }
 
 // LastMessage returns one conversation with its last message text.
@@ -99,19 +108,14 @@ func snapshot(ctx context.Context, tx *sqlx.Tx, r convdesk.SnapshotRequest) (con
 		return convdesk.Snapshot{}, err
 	}
 	snap := convdesk.Snapshot{
-		User:  convdesk.User{ID: u.ID, Nickname: u.Nickname, FaceURL: u.FaceURL},
-		State: stateToken(u.Version),
-		Known: make(map[convdesk.ConversationID]bool, len(r.Conversations)),
-		In:    make(map[convdesk.ConversationID][]convdesk.GroupID, len(r.Conversations)),
-	}
-	if u.ChangedAt != 0 {
-		snap.LastChange = &convdesk.ChangeInfo{At: fromMicros(u.ChangedAt), By: u.ChangedBy,
-			Action: convdesk.Action(u.ChangedAction), Summary: u.ChangedSummary}
+		User:       convdesk.User{ID: u.ID, Nickname: u.Nickname, FaceURL: u.FaceURL},
+		State:      stateToken(u.Version),
+		Grouped:    u.GroupedCount,
+		Known:      make(map[convdesk.ConversationID]bool, len(r.Conversations)),
+		In:         make(map[convdesk.ConversationID][]convdesk.GroupID, len(r.Conversations)),
+		LastChange: u.lastChange(),
 	}
 	if snap.Groups, err = userGroups(ctx, tx, r.UserID); err != nil {
-		return convdesk.Snapshot{}, err
-	}
-	if snap.Grouped, err = groupedCount(ctx, tx, r.UserID); err != nil {
 		return convdesk.Snapshot{}, err
 	}
 	if len(r.Conversations) > 0 {

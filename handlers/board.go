@@ -253,6 +253,9 @@ func (h *Board) Board(c echo.Context) error {
 	if fi := in.Filters; fi.active() {
 		ev.Detail = map[string]string{"type": fi.Type, "mark": fi.Mark, "text": boundUTF8(strings.TrimSpace(fi.Text), 64)}
 	}
+	// Live boards (live_board.go): the newest recorded edit, read before
+	// the board, is where the page's change stream resumes.
+	live := h.liveSlot(c, userID)
 	recorded := make(chan error, 1)
 	recording := false
 	b := h.newBuilder(c, userID)
@@ -294,8 +297,8 @@ func (h *Board) Board(c echo.Context) error {
 	if html == nil {
 		vm := b.board(boardView{board: board, columns: withPages(all, load, view.Pages), filters: in.Filters})
 		if h.s.boards == nil {
-			page := views.BoardPageVM{Layout: h.s.layout(c, title), Board: vm}
-			return Render(c, http.StatusOK, views.BoardPage(page), views.BoardContent(vm))
+			content := live.around(views.BoardContent(vm))
+			return Render(c, http.StatusOK, views.BoardPageHTML(h.s.layout(c, title), content), content)
 		}
 		// Rendered on its own, to be kept; a failing template is still the
 		// request's error, before anything is written.
@@ -307,7 +310,7 @@ func (h *Board) Board(c echo.Context) error {
 		html = buf.Bytes()
 		h.s.boards.put(key, html)
 	}
-	content := htmlComponent(html)
+	content := live.around(htmlComponent(html))
 	return Render(c, http.StatusOK, views.BoardPageHTML(h.s.layout(c, title), content), content)
 }
 

@@ -1,0 +1,39 @@
+package handlers
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// A board page carries its live slot (outside the cached content) only
+// when live boards are on.
+func TestLiveSlot(t *testing.T) {
+	app, _ := newLiveApp(t)
+	agent := app.signIn(t, "agent")
+	g := app.board("alice").Groups[0]
+	ev := renameFrom(t, app, agent, g, "Slot", "")
+	for _, headers := range [][]string{nil, hx} {
+		doc, err := goquery.NewDocumentFromReader(agent.get("/users/alice", headers...).Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := doc.Find(`[data-testid="board-live"]`)
+		if slot.Length() != 1 || slot.AttrOr("data-after", "") != itoa(ev.ID) || slot.AttrOr("data-stream-url", "") != "/users/alice/stream" {
+			t.Fatalf("live slot %v after=%q", slot.Length(), slot.AttrOr("data-after", ""))
+		}
+		if doc.Find(`#board [data-testid="board-live"]`).Length() != 0 {
+			t.Fatal("the live slot is inside the cached board content")
+		}
+	}
+	plain := newTestApp(t)
+	doc, _ := goquery.NewDocumentFromReader(plain.signIn(t, "agent").get("/users/alice").Body)
+	if doc.Find(`[data-testid="board-live"]`).Length() != 0 {
+		t.Fatal("a board without a bus has a live slot")
+	}
+	if rec := plain.signIn(t, "viewer").get("/users/alice/stream"); rec.Code != http.StatusNoContent {
+		t.Fatalf("stream without a bus: %d, want 204", rec.Code)
+	}
+}
+

@@ -396,6 +396,9 @@ func (h *AuditPages) Event(c echo.Context) error {
 		return err
 	}
 	vm.Event.Related = related
+	if vm.Event.Undo, err = h.undo(c, &e, q); err != nil {
+		return err
+	}
 	if e.Outcome == convdesk.OutcomePending {
 		outcome, err := h.outcomeOf(ctx, &e)
 		if err != nil {

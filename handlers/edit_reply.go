@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/convdesk/convdesk"
@@ -36,11 +38,28 @@ type editReply struct {
 type replyToast struct {
 	level   views.ToastLevel
 	message string
+	// undo is the event the toast offers to undo (0: none), with the
+	// ticket the edit was made under.
+	undo   int64
+	ticket string
+}
+
+// undoable reports whether an edit's result can be offered for undo: it
+// changed the board and its event recorded what it did.
+func undoable(res convdesk.EditResult) bool {
+	return res.Changed && res.EventID > 0 && (res.Outcome == convdesk.OutcomeOK || res.Outcome == convdesk.OutcomePartial)
 }
 
 // write sends the reply.
 func (r editReply) write(c echo.Context) error {
-	if r.toast != nil {
+	if r.toast != nil && r.toast.undo > 0 {
+		// The preview of reverting the edit's event, the ticket kept.
+		u := c.Echo().Reverse("revert.preview", strconv.FormatInt(r.toast.undo, 10))
+		if r.toast.ticket != "" {
+			u += "?" + url.Values{"ticket": {r.toast.ticket}}.Encode()
+		}
+		ToastUndo(c, r.toast.level, r.toast.message, u, views.T(c.Request().Context(), "revert.toast.undo"))
+	} else if r.toast != nil {
 		Toast(c, r.toast.level, r.toast.message)
 	}
 	if r.retarget != "" {
@@ -127,9 +146,9 @@ func (b *builder) editReply(o editOutcome) editReply {
 	var results *views.EditResultsVM
 	switch {
 	case o.err != nil && kind == convdesk.EConflict:
-		status, t = http.StatusConflict, replyToast{views.ToastWarning, o.conflict.Message}
+		status, t = http.StatusConflict, replyToast{level: views.ToastWarning, message: o.conflict.Message}
 	case o.err != nil:
-		t = replyToast{views.ToastError, views.RefusalText(b.ctx, o.err)}
+		t = replyToast{level: views.ToastError, message: views.RefusalText(b.ctx, o.err)}
 		status = http.StatusUnprocessableEntity
 		results = b.results(o.res.Results, t.message, t.level, showNames(o.columns))
 		if convdesk.ReasonOf(o.err) == convdesk.ReasonTicketRequired {
@@ -141,6 +160,9 @@ func (b *builder) editReply(o editOutcome) editReply {
 			results = b.results(o.res.Results, t.message, t.level, showNames(o.columns))
 		}
 		focus = focusAfter(o.action, o.in, o.res)
+		if undoable(o.res) {
+			t.undo, t.ticket = o.res.EventID, o.in.Filters.Ticket
+		}
 	}
 	var conflict *views.ConflictVM
 	if status == http.StatusConflict {
@@ -163,8 +185,12 @@ func (b *builder) editReply(o editOutcome) editReply {
 // every column as it now is.
 func committedReply(ctx context.Context, res convdesk.EditResult) editReply {
 	level, message := outcomeText(ctx, res)
+	t := &replyToast{level: level, message: message}
+	if undoable(res) {
+		t.undo = res.EventID
+	}
 	return editReply{
-		status: http.StatusOK, toast: &replyToast{level, message}, refresh: true,
+		status: http.StatusOK, toast: t, refresh: true,
 		settle: map[string]any{"focus": "board-title", "close": true},
 	}
 }

@@ -80,6 +80,12 @@ func Toast(c echo.Context, level views.ToastLevel, message string) {
 	Trigger(c, "toast", map[string]string{"level": string(level), "message": message})
 }
 
+// ToastUndo is Toast with an Undo link to undoURL (labelled label), which
+// app.js shows in the toast: the preview of reverting the edit.
+func ToastUndo(c echo.Context, level views.ToastLevel, message, undoURL, label string) {
+	Trigger(c, "toast", map[string]string{"level": string(level), "message": message, "undo": undoURL, "undoLabel": label})
+}
+
 // Trigger adds a client-side event to the response's HX-Trigger header;
 // events added earlier in the same request are kept.
 func Trigger(c echo.Context, event string, detail any) {

@@ -268,6 +268,12 @@ func FuzzPostRoutes(f *testing.F) {
 			id = "2"
 		}
 		f.Add(r.Name, id, currentToken, "", "", "")
+		if strings.HasPrefix(r.Path, "/events/") {
+			// Undo of an event that exists (revert.run, restore.run): the
+			// plan is refused (and recorded) or runs.
+			f.Add(r.Name, "1", "", "", "", "")
+			f.Add(r.Name, "3", currentToken, "TCK-1", "", "")
+		}
 	}
 	f.Fuzz(func(t *testing.T, route, id, version, a, b, raw string) {
 		fa.tb = t // the app's helpers report to this input
@@ -316,6 +322,8 @@ func FuzzGetRoutes(f *testing.F) {
 			id = "1"
 		case r.Path == "/static/*":
 			id = "css"
+		case strings.HasPrefix(r.Path, "/events/"):
+			f.Add(r.Name, "1", "TCK-1", "")
 		}
 		f.Add(r.Name, id, "", "")
 	}

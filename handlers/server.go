@@ -246,6 +246,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 	(&StaffAdmin{s: s}).Routes(r)
 	(&AuditPages{s: s}).Routes(r)
 	(&Board{s: s}).Routes(r)
+	(&Undo{s: s}).Routes(r)
 	s.live = newLive(s, deps.Changes)
 	s.live.Routes(r)
 	return s

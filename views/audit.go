@@ -203,6 +203,9 @@ type AuditEventVM struct {
 	Results  []AuditConversationResultVM
 
 	Related []AuditRelatedVM
+	// Undo links the event with the edits that undid it or that it undid,
+	// and offers agents and admins to revert it (views/revert.go).
+	Undo AuditUndoVM
 }
 
 // AuditKeyValueVM is one entry of an event's detail map.

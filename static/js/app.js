@@ -4,13 +4,17 @@
 // - Every htmx request carries the CSRF token from <meta name="csrf-token">
 //   in the X-CSRF-Token header, so the token never travels in a URL.
 // - A response's HX-Trigger header {"toast": {"level": ..., "message": ...}}
-//   shows a toast in the aria-live region #toasts.
+//   shows a toast in the aria-live region #toasts. With "undo" (a same-site
+//   path) and "undoLabel" it also offers an Undo link there (the preview of
+//   reverting the edit); such a toast stays while pointed at or focused.
 (function () {
   "use strict";
 
   var LEVELS = ["info", "success", "warning", "error"];
-  // How long a non-error toast stays; errors stay until dismissed.
+  // How long a non-error toast stays; errors stay until dismissed. One that
+  // offers Undo stays longer, and never goes while pointed at or focused.
   var TOAST_MS = 6000;
+  var TOAST_UNDO_MS = 15000;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -45,6 +49,16 @@
     text.textContent = message;
     toast.appendChild(text);
 
+    var undo = typeof detail.undo === "string" && detail.undo.charAt(0) === "/" && detail.undo.charAt(1) !== "/" ? detail.undo : "";
+    if (undo) {
+      var link = document.createElement("a");
+      link.className = "toast-action";
+      link.href = undo;
+      link.setAttribute("data-testid", "toast-undo");
+      link.textContent = typeof detail.undoLabel === "string" && detail.undoLabel ? detail.undoLabel : "Undo";
+      toast.appendChild(link);
+    }
+
     var close = document.createElement("button");
     close.type = "button";
     close.className = "toast-close";
@@ -55,10 +69,26 @@
 
     box.appendChild(toast);
     if (level !== "error") {
-      window.setTimeout(function () {
-        toast.remove();
-      }, TOAST_MS);
+      fadeLater(toast, undo ? TOAST_UNDO_MS : TOAST_MS);
     }
+  }
+
+  // fadeLater removes toast after ms, or, while it is pointed at or holds
+  // the focus (someone is about to press Undo), once that ends.
+  function fadeLater(toast, ms) {
+    window.setTimeout(function () {
+      if (toast.matches(":hover") || toast.contains(document.activeElement)) {
+        var again = function () {
+          toast.removeEventListener("mouseleave", again);
+          toast.removeEventListener("focusout", again);
+          fadeLater(toast, TOAST_MS);
+        };
+        toast.addEventListener("mouseleave", again);
+        toast.addEventListener("focusout", again);
+        return;
+      }
+      toast.remove();
+    }, ms);
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -118,9 +148,7 @@
       return;
     }
     box.querySelectorAll(".toast:not(.toast-error)").forEach(function (toast) {
-      window.setTimeout(function () {
-        toast.remove();
-      }, TOAST_MS);
+      fadeLater(toast, TOAST_MS);
     });
   });
 })();

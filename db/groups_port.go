@@ -35,6 +35,10 @@ func stateToken(version int64) convdesk.StateToken {
 func (g *Groups) Capabilities() convdesk.Capabilities {
 	c := g.db.Capabilities()
 	c.CommitsWithAudit = true
+	// Conversations change here only through the console's edits, each of
+	// which moves the user's version (the state token); anything that ever
+	// imports conversations must move it too, or turn this off.
+	c.StateCoversListings = true
 	return c
 }
 

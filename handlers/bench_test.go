@@ -22,10 +22,17 @@ import (
 // alice (5 groups, 60 conversations), carol (20 groups with edge-case
 // names, 40 conversations) and dave (every limit at once: 20 groups, 1,000
 // grouped, 5,000 conversations). Each view writes its board.view event.
-func BenchmarkBoard(b *testing.B) {
+func BenchmarkBoard(b *testing.B) { benchmarkBoard(b, 0) }
+
+// BenchmarkBoardCached is BenchmarkBoard with the cache of rendered boards
+// on (--board-cache 32, the default): after the first load each view reads
+// the board's state, finds its HTML and records the view.
+func BenchmarkBoardCached(b *testing.B) { benchmarkBoard(b, 32) }
+
+func benchmarkBoard(b *testing.B, cache int) {
 	for _, user := range []string{"alice", "carol", "dave"} {
 		b.Run(user, func(b *testing.B) {
-			app := newTestApp(b)
+			app := newTestApp(b, Config{Demo: true, BoardCache: cache})
 			cl := app.signIn(b, "agent")
 			path := "/users/" + user
 			durations := make([]time.Duration, 0, b.N)

@@ -14,9 +14,11 @@ import (
 // never into it.
 type boardLive struct{ vm views.BoardLiveVM }
 
-// liveSlot reads, before the board is read, the newest recorded edit of
-// userID: the stream replays every edit after it, so an edit committed
-// between this read and the board's is shown again (harmless), never lost.
+// liveSlot reads, before the board is read, the newest event of the whole
+// trail: the stream replays every edit of userID after it, so an edit
+// committed between this read and the board's is shown again (harmless),
+// never lost. The trail's head is one step down its primary key; the
+// user's newest edit would be a scan past every view of the board.
 // With live boards off, or when the trail cannot be read, the slot is
 // empty and the board works without a stream.
 func (h *Board) liveSlot(c echo.Context, userID string) boardLive {
@@ -24,7 +26,7 @@ func (h *Board) liveSlot(c echo.Context, userID string) boardLive {
 	if l == nil || l.bus == nil {
 		return boardLive{}
 	}
-	after, err := newestEdit(c.Request().Context(), h.s.audit, userID)
+	after, err := trailHead(c.Request().Context(), h.s.audit)
 	if err != nil {
 		h.s.log.Warn("live board: reading the newest edit failed", "request_id", RequestID(c), "err", err)
 		return boardLive{}
@@ -41,9 +43,9 @@ func (b boardLive) around(content templ.Component) templ.Component {
 	return views.BoardWithLive(b.vm, content)
 }
 
-// newestEdit returns the ID of userID's newest recorded edit, 0 if none.
-func newestEdit(ctx context.Context, audit convdesk.AuditLog, userID string) (int64, error) {
-	evs, err := audit.Query(ctx, convdesk.AuditQuery{SubjectUser: userID, Actions: convdesk.EditActions, Limit: 1})
+// trailHead returns the ID of the trail's newest event, 0 if none.
+func trailHead(ctx context.Context, audit convdesk.AuditLog) (int64, error) {
+	evs, err := audit.Query(ctx, convdesk.AuditQuery{Limit: 1})
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}

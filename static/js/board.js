@@ -207,13 +207,18 @@
       return;
     }
     var ids = d.formData.getAll("conversation").map(String);
-    beforeEdit = { ids: ids, to: d.formData.get("to"), selected: uniqueIDs(selectedCards(board())), counts: columnCounts() };
+    // The counts as of the page's board version: live updates may have
+    // changed the columns since, without the version.
+    beforeEdit = { ids: ids, to: d.formData.get("to"), selected: uniqueIDs(selectedCards(board())), counts: live.countsAtVersion || columnCounts() };
     shown().forEach(function (s) {
       d.formData.append("shown", s);
     });
     refreshFor(ids).forEach(function (k) {
       d.formData.append("refresh", k);
     });
+    // The page's own ID: the live stream does not send this page its own
+    // edits back.
+    d.formData.set("page", pageID);
     setBusy(true);
   });
 
@@ -250,6 +255,10 @@
     if (isBoardEdit(event.detail && event.detail.elt)) {
       setBusy(false);
     }
+    if (liveSwapping && event.detail && isLiveRequest(event.detail)) {
+      liveSwapping = false;
+    }
+    window.setTimeout(applyLive, 0);
   });
 
   // The server answers every edit with "board:edited" once its answer is
@@ -290,6 +299,7 @@
     document.querySelectorAll("#board .column[data-column]").forEach(function (col) {
       var key = col.getAttribute("data-column");
       col.classList.toggle("is-changed", !(key in b.counts) || b.counts[key] !== now[key]);
+      col.classList.remove("is-live-changed");
     });
   }
 
@@ -497,6 +507,7 @@
     var d = drag;
     drag = null;
     clearDropMarks();
+    window.setTimeout(applyLive, 0);
     if (!d) {
       if (evt.to !== evt.from) {
         putBack({ item: evt.item, from: evt.from, oldIndex: evt.oldIndex, pullMode: evt.pullMode });
@@ -1057,6 +1068,7 @@
     }
     form.hidden = true;
     col.classList.remove("is-renaming");
+    window.setTimeout(applyLive, 0);
     var input = form.querySelector("[data-byte-input]");
     input.value = input.getAttribute("data-current") || "";
     input.removeAttribute("aria-invalid");
@@ -1399,6 +1411,329 @@
     }, 0);
   });
 
+  // ---- Live board: the change stream ----------------------------------------
+  //
+  // A board with a live slot (#board-live, beside the board's content)
+  // connects its change stream once the page has loaded, through the htmx
+  // SSE extension (loaded here, only then). The stream names the columns
+  // another page's edit changed and a line saying what happened; the board
+  // reads its columns again itself (its filters, its depths), keeps the
+  // selection, scroll positions, ticket and open dialogs, marks the columns
+  // for a moment and announces the line with a toast. It never reloads the
+  // page and never touches the state token (#board-state): the next edit
+  // gets the 409 that names who changed what. Updates wait while a drag, a
+  // request or a rename is under way.
+
+  // pageID names this page to the server, so its own edits are not sent
+  // back to it. Random per load: never a staff or session identifier.
+  var pageID = (function () {
+    var bytes = new Uint8Array(12);
+    try {
+      window.crypto.getRandomValues(bytes);
+    } catch (e) {
+      for (var i = 0; i < bytes.length; i++) {
+        bytes[i] = Math.floor(Math.random() * 256);
+      }
+    }
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  })();
+
+  var LIVE_MARK_MS = 4000;
+  var LIVE_HEADER = "X-Convdesk-Live";
+  // countsAtVersion are the column counts when the page's board version
+  // was last set, kept once live updates change the columns under it, so a
+  // refused stale edit (409) still marks every column changed since.
+  var live = { lastId: 0, pending: [], busyShown: false, stopped: false, countsAtVersion: null };
+  var liveSwapping = false;
+
+  // streamSource is the extension's EventSource factory. It resumes a new
+  // EventSource after the last event this page saw, and keeps the browser's
+  // own reconnects (with Last-Event-ID) quiet: only a source the browser
+  // gave up on is reported to the extension, which then opens a new one.
+  function streamSource(url) {
+    var u = new URL(url, location.href);
+    if (u.searchParams.has("page")) {
+      u.searchParams.set("after", String(live.lastId));
+    }
+    var source = new EventSource(u.pathname + u.search, { withCredentials: true });
+    var onerror = null;
+    Object.defineProperty(source, "onerror", {
+      configurable: true,
+      get: function () {
+        return onerror;
+      },
+      set: function (f) {
+        onerror = f;
+      },
+    });
+    source.addEventListener("error", function (event) {
+      if (source.readyState === EventSource.CLOSED && onerror && !live.stopped) {
+        onerror.call(source, event);
+      }
+    });
+    return source;
+  }
+
+  function loadExtension(src, done) {
+    if (window.htmx.createEventSource === streamSource) {
+      done();
+      return;
+    }
+    window.htmx.createEventSource = streamSource;
+    var script = document.createElement("script");
+    script.src = src;
+    script.onload = done;
+    document.head.appendChild(script);
+  }
+
+  function connectLive() {
+    var slot = byId("board-live");
+    var b = board();
+    if (!slot || !b || !window.htmx || typeof window.EventSource !== "function" || live.stopped || b.hasAttribute("sse-connect")) {
+      return;
+    }
+    live.lastId = Math.max(live.lastId, parseInt(slot.getAttribute("data-after"), 10) || 0);
+    loadExtension(slot.getAttribute("data-extension"), function () {
+      if (!board() || board() !== b || b.hasAttribute("sse-connect")) {
+        return;
+      }
+      var u = new URL(slot.getAttribute("data-stream-url"), location.href);
+      u.searchParams.set("page", pageID);
+      var ear = document.createElement("div");
+      ear.id = "board-live-events";
+      ear.hidden = true;
+      ear.setAttribute("hx-trigger", "sse:change, sse:refetch, sse:busy, sse:signed-out");
+      b.appendChild(ear);
+      var presence = byId("board-presence");
+      if (presence) {
+        presence.setAttribute("sse-swap", "presence");
+        presence.setAttribute("hx-swap", "innerHTML");
+      }
+      b.setAttribute("hx-ext", "sse");
+      b.setAttribute("sse-close", "signed-out");
+      b.setAttribute("sse-connect", u.pathname + u.search);
+      window.htmx.process(b);
+    });
+  }
+
+  function liveMessage(name) {
+    var slot = byId("board-live");
+    return slot ? slot.getAttribute("data-msg-" + name) || "" : "";
+  }
+
+  function noteEventId(message) {
+    var id = parseInt(message && message.lastEventId, 10);
+    if (id > live.lastId) {
+      live.lastId = id;
+    }
+  }
+
+  document.addEventListener("sse:change", function (event) {
+    var m = event.detail || {};
+    noteEventId(m);
+    var change;
+    try {
+      change = JSON.parse(m.data);
+    } catch (e) {
+      change = { columns: [], line: "" };
+    }
+    live.pending.push(change);
+    live.busyShown = false;
+    applyLive();
+  });
+
+  document.addEventListener("sse:refetch", function () {
+    live.pending.push({ columns: [], line: "" });
+    applyLive();
+  });
+
+  // Too many streams in this browser session: the server sent what this
+  // page missed and closed; the EventSource comes back every 5 s.
+  document.addEventListener("sse:busy", function () {
+    if (!live.busyShown) {
+      live.busyShown = true;
+      notifyLive("info", liveMessage("busy"));
+    }
+  });
+
+  document.addEventListener("sse:signed-out", function () {
+    live.stopped = true;
+    notifyLive("warning", liveMessage("signed-out"));
+  });
+
+  document.addEventListener("htmx:sseOpen", function () {
+    live.busyShown = false;
+  });
+
+  function notifyLive(level, message) {
+    if (message) {
+      document.dispatchEvent(new CustomEvent("toast", { detail: { level: level, message: message } }));
+    }
+  }
+
+  function isLiveRequest(d) {
+    var headers = d.requestConfig && d.requestConfig.headers;
+    return !!headers && headers[LIVE_HEADER] === "1";
+  }
+
+  // A live refresh leaves the state token and the last edit's results alone.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isLiveRequest(event.detail || {})) {
+      liveSwapping = true;
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var t = event.detail && event.detail.target;
+    if (!liveSwapping && t && t.id === "board-state") {
+      live.countsAtVersion = null;
+    }
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var t = event.detail && event.detail.target;
+    if (liveSwapping && t && (t.id === "board-state" || t.id === "edit-results" || t.id === "conflict-banner")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  function liveHeld() {
+    var b = board();
+    return !b || drag !== null || lastDrop !== null || b.classList.contains("is-busy") || !!b.querySelector(".column.is-renaming") || live.refreshing;
+  }
+
+  // applyLive reads the columns again for the changes waiting, unless a
+  // drag, a request or a rename is under way: then it runs when that ends.
+  function applyLive() {
+    if (live.pending.length === 0 || liveHeld()) {
+      return;
+    }
+    var b = board();
+    var filters = byId("board-filters");
+    if (!filters || !window.htmx) {
+      return;
+    }
+    var batch = live.pending;
+    live.pending = [];
+    var columns = [];
+    var lines = [];
+    batch.forEach(function (c) {
+      (c.columns || []).forEach(function (k) {
+        if (columns.indexOf(k) < 0) {
+          columns.push(k);
+        }
+      });
+      if (c.line) {
+        lines.push(c.line);
+      }
+    });
+    var view = saveView();
+    if (!live.countsAtVersion) {
+      live.countsAtVersion = columnCounts();
+    }
+    live.refreshing = true;
+    // After htmx has settled the new columns (settling puts back the
+    // classes the server rendered, which would drop the marks).
+    var settled = function () {
+      live.refreshing = false;
+      restoreView(view);
+      markColumns(columns);
+      lines.slice(-3).forEach(function (line) {
+        notifyLive("info", line);
+      });
+      applyLive();
+    };
+    var done = function () {
+      liveSwapping = false;
+      window.setTimeout(settled, (window.htmx.config.defaultSettleDelay || 0) + 20);
+    };
+    window.htmx
+      .ajax("GET", b.getAttribute("data-columns-url"), {
+        source: filters,
+        swap: "none",
+        values: { shown: shown() },
+        headers: { "X-Convdesk-Live": "1" },
+      })
+      .then(done, done);
+  }
+
+  function saveView() {
+    var v = { selected: uniqueIDs(selectedCards(board())), left: 0, lists: {}, focus: null };
+    var strip = byId("board-columns");
+    if (strip) {
+      v.left = strip.scrollLeft;
+    }
+    document.querySelectorAll("#board .column[data-column] .card-list").forEach(function (list) {
+      v.lists[columnOf(list).getAttribute("data-column")] = list.scrollTop;
+    });
+    var f = document.activeElement;
+    if (f && f.closest && f.closest("#board-columns")) {
+      var card = f.closest(".card");
+      v.focus = { id: f.id, card: card ? cardID(card) : "", column: columnOf(f) ? columnOf(f).getAttribute("data-column") : "" };
+    }
+    return v;
+  }
+
+  function restoreView(v) {
+    document.querySelectorAll("#board .card[data-conversation]").forEach(function (card) {
+      var box = card.querySelector(".card-select");
+      if (box && v.selected.indexOf(cardID(card)) >= 0) {
+        box.checked = true;
+      }
+    });
+    var strip = byId("board-columns");
+    if (strip) {
+      strip.scrollLeft = v.left;
+    }
+    document.querySelectorAll("#board .column[data-column] .card-list").forEach(function (list) {
+      var key = columnOf(list).getAttribute("data-column");
+      if (key in v.lists) {
+        list.scrollTop = v.lists[key];
+      }
+    });
+    if (v.focus && (!document.activeElement || document.activeElement === document.body)) {
+      var col = document.querySelector('#board .column[data-column="' + cssEscape(v.focus.column) + '"]');
+      var target = v.focus.id ? byId(v.focus.id) : null;
+      if (!target && col && v.focus.card) {
+        target = col.querySelector('.card[data-conversation="' + cssEscape(v.focus.card) + '"]');
+      }
+      if (target) {
+        target.focus({ preventScroll: true });
+      }
+    }
+    restoreTargets();
+    updateSelection();
+  }
+
+  function cssEscape(s) {
+    return window.CSS && window.CSS.escape ? window.CSS.escape(s) : String(s).replace(/["\\]/g, "\\$&");
+  }
+
+  function markColumns(keys) {
+    keys.forEach(function (key) {
+      var col = document.querySelector('#board .column[data-column="' + cssEscape(key) + '"]');
+      if (!col) {
+        return;
+      }
+      col.classList.add("is-changed", "is-live-changed");
+      window.setTimeout(function () {
+        if (col.classList.contains("is-live-changed")) {
+          col.classList.remove("is-changed", "is-live-changed");
+        }
+      }, LIVE_MARK_MS);
+    });
+  }
+
+  function startLive() {
+    if (document.readyState === "complete") {
+      connectLive();
+    } else {
+      window.addEventListener("load", connectLive, { once: true });
+    }
+  }
+
   // ---- Start ---------------------------------------------------------------
 
   function start() {
@@ -1416,6 +1751,9 @@
       if (board()) {
         ensureRovingCard();
         updateSelection();
+        if (elt && elt.contains && elt.contains(board())) {
+          startLive();
+        }
       }
     });
   }

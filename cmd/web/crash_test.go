@@ -146,7 +146,11 @@ func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 			round, time.Since(begin).Round(time.Millisecond), acked, claims)
 	}
 	// writes appends events from this process while the server runs, as a
-	// second console process on the same file would.
+	// second console process on the same file would: often (every 2 ms),
+	// but not back to back. A loop that takes the write lock again the
+	// moment it lets go starves the server's writer, whose busy handler
+	// sleeps between tries, past its 5 s busy timeout (a sign-in then fails
+	// with "database is locked"); no real second process writes like that.
 	writes := func() (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -159,7 +163,14 @@ func TestCrashBetweenCheckpointAndWitness(t *testing.T) {
 				return
 			}
 			defer d.Close()
+			pace := time.NewTicker(2 * time.Millisecond)
+			defer pace.Stop()
 			for ctx.Err() == nil {
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
+					return
+				}
 				ev := convdesk.NewAuditEvent(convdesk.Attribution{Actor: convdesk.Actor{Name: "crash-test"}}, convdesk.ActionUserSearch, "")
 				if err := d.Append(ctx, ev); err != nil && ctx.Err() == nil {
 					t.Error(err)

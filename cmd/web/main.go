@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,7 +54,19 @@ const (
 	settingMode    = "mode"
 )
 
+// defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+// is not set. The heap grows in bursts (two sign-ins hash at once with
+// 19 MiB of Argon2 memory each; board pages render into buffers) and, left
+// to GOGC alone, holds the process near twice its peak: 124 MB for a
+// moment under 16 staff signing in and working (docs/perf.md). A soft limit
+// makes the collector work harder only near it (81–94 MB then, 16 and 200
+// staff); GOMEMLIMIT=off or a larger value lifts it.
+const defaultMemoryLimit = 64 << 20
+
 func main() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()

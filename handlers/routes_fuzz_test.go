@@ -311,7 +311,8 @@ func FuzzPostRoutes(f *testing.F) {
 
 // FuzzGetRoutes reads every GET route of the table as a signed-in admin with
 // a fuzzed path ID and fuzzed values in every query parameter the handlers
-// read: user IDs, group IDs, cursors, event IDs, filters.
+// read: user IDs, group IDs, cursors, event IDs, filters, and the live
+// stream's resume point (after) and page ID (page).
 func FuzzGetRoutes(f *testing.F) {
 	fa := newFuzzApp(f)
 	gets := routesOf(fa.testApp, http.MethodGet)
@@ -335,7 +336,7 @@ func FuzzGetRoutes(f *testing.F) {
 			cl = fa.admin(t)
 		}
 		q := url.Values{}
-		for _, k := range []string{"q", "before", "after", "jump", "actor", "user", "action", "outcome", "after_date", "before_date", "ticket", "text", "name", "type", "mark", "shown", "group", "cursor", "next", "v"} {
+		for _, k := range []string{"q", "before", "after", "jump", "actor", "user", "action", "outcome", "after_date", "before_date", "ticket", "text", "name", "type", "mark", "shown", "group", "cursor", "next", "v", "page"} {
 			q.Set(k, a)
 		}
 		rawQuery := q.Encode()

@@ -269,6 +269,32 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	shot := func(p *page, name string) {
+		t.Helper()
+		buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Live: alice's board with an admin looking at it too (presence in the
+	// header), as the agent sees it.
+	p.do("alice again", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+	admin := newPage(t, srv)
+	admin.signIn("admin")
+	admin.do("alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+	p.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
+	shot(p, "board-alice-live.png")
+	// Undo: a keyboard move, then the toast's Undo opens the preview.
+	eval[bool](p, `document.querySelector('#board [data-testid="card"]').focus() || true`)
+	for i, k := range []string{"m", "2", kb.Enter} {
+		p.do(fmt.Sprintf("key %d", i+1), chromedp.KeyEvent(k))
+	}
+	p.waitFor("the move's toast with Undo", `!!document.querySelector('#toasts [data-testid="toast-undo"]')`)
+	p.do("undo", chromedp.Click(`#toasts [data-testid="toast-undo"]`), chromedp.WaitVisible(`[data-testid="revert-page"]`))
+	shot(p, "undo-preview.png")
 }
 
 // lastEdit returns the ticket and outcome of user's newest audit event of

@@ -10,7 +10,9 @@ import (
 
 // ActionGroups names sets of actions the audit page filters by at once.
 var ActionGroups = map[string][]Action{
-	"edits":   EditActions,
+	// edits: every change to an end user's groups, convdesk's own and
+	// those found made outside it (group.observed).
+	"edits":   append(slices.Clone(EditActions), ActionGroupObserved),
 	"reads":   {ActionBoardView, ActionUserSearch, ActionConversationReveal},
 	"signins": {ActionAuthLogin, ActionAuthLoginFailed, ActionAuthLogout, ActionAuthLocked},
 	"staff":   {ActionStaffCreate, ActionStaffRole, ActionStaffDisable, ActionStaffEnable, ActionStaffPassword},
@@ -31,8 +33,8 @@ var Outcomes = []Outcome{OutcomeOK, OutcomePartial, OutcomeFailed, OutcomePendin
 //
 //	actor:agent user:alice action:group.rename outcome:failed after:2026-11-01 before:2026-11-25 ticket:TCK-12 产品
 //
-// action: takes an action name (board.revert, board.restore…) or a group of
-// them: edits, undo, reads, signins, staff, audit.
+// action: takes an action name (board.revert, board.restore, group.observed…)
+// or a group of them: edits, undo, reads, signins, staff, audit.
 //
 // Dates are calendar days in the staff member's time zone: after: includes its
 // day, before: excludes its day. Words without a key are free text. A value

@@ -1,6 +1,7 @@
 package convdesk_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -53,7 +54,8 @@ func TestParseAuditFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if q := f.Query(time.UTC); len(q.Actions) != 6 {
+		// The six edits and the changes found made outside convdesk.
+		if q := f.Query(time.UTC); len(q.Actions) != 7 || !slices.Contains(q.Actions, convdesk.ActionGroupObserved) {
 			t.Fatalf("got %v", q.Actions)
 		}
 	})

@@ -39,6 +39,10 @@ type GroupService struct {
 	// Changes, when set, receives the changes of every edit once they are
 	// durable, for the open boards of the user. Set it before serving.
 	Changes ChangeBus
+	// Observer, when set, is told the changes of every edit made on a
+	// backend without CommitsWithAudit (the Tencent observer's snapshot
+	// follows them). Set it before serving.
+	Observer EditObserver
 
 	locks userLocks
 }
@@ -447,7 +451,9 @@ func (s *GroupService) writeRemote(ctx context.Context, action Action, req EditR
 		if at.IsZero() {
 			at = s.now()
 		}
-		s.publish(p.changesOf(results, group, Change{UserID: req.UserID, EventID: outcome.ID, Actor: req.Actor.Name, Time: at, PageID: req.PageID}))
+		changes := p.changesOf(results, group, Change{UserID: req.UserID, EventID: outcome.ID, Actor: req.Actor.Name, Time: at, PageID: req.PageID})
+		s.publish(changes)
+		s.observedEdit(ctx, req.UserID, changes)
 	}
 	return EditResult{Changed: outcome.Outcome != OutcomeFailed, Outcome: outcome.Outcome, Group: group,
 		Results: results, State: wr.State, EventID: outcome.ID, Summary: sum}, nil
@@ -520,6 +526,16 @@ func (s *GroupService) execute(ctx context.Context, w Write, p *editPlan) (Write
 func (s *GroupService) publish(changes []Change) {
 	if s.Changes != nil && len(changes) > 0 {
 		s.Changes.Publish(changes...)
+	}
+}
+
+// observedEdit is the snapshot-after-edit hook: it tells the observer of a
+// backend without push (GroupObserver) what a remote edit changed, still
+// under the user's edit lock, so its snapshot follows convdesk's own edits
+// and only changes made elsewhere are recorded as made outside convdesk.
+func (s *GroupService) observedEdit(ctx context.Context, userID string, changes []Change) {
+	if s.Observer != nil && len(changes) > 0 {
+		s.Observer.Edited(ctx, userID, changes)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"slices"
 	"strconv"
@@ -177,6 +178,9 @@ func (l *Live) Stream(c echo.Context) error {
 			if !st.signedIn() {
 				return nil
 			}
+			if st.checkingChanged() {
+				st.sendPresence(ctx)
+			}
 			st.comment("heartbeat")
 		}
 	}
@@ -240,6 +244,8 @@ type liveStream struct {
 	// names caches staff display names by username.
 	names map[string]string
 	err   error // the first write error: the client is gone
+	// checking is the poll interval (s) the last presence event said.
+	checking int
 }
 
 // write sends raw SSE text and flushes it.
@@ -296,7 +302,7 @@ func (st *liveStream) refetch() {
 // they cannot be read or are too many, a refetch instead.
 func (st *liveStream) replay(ctx context.Context, from int64) {
 	events, err := st.l.s.audit.Query(ctx, convdesk.AuditQuery{
-		SubjectUser: st.userID, Actions: convdesk.EditActions, AfterID: from, Limit: liveReplayLimit + 1,
+		SubjectUser: st.userID, Actions: convdesk.ActionGroups["edits"], AfterID: from, Limit: liveReplayLimit + 1,
 	})
 	if err != nil || len(events) > liveReplayLimit {
 		if err != nil && ctx.Err() == nil {
@@ -338,7 +344,7 @@ func (st *liveStream) event(ctx context.Context, ev *convdesk.AuditEvent) {
 	if ev.ID <= st.last {
 		return
 	}
-	if ev.Outcome != convdesk.OutcomeOK && ev.Outcome != convdesk.OutcomePartial || !ev.Action.IsEdit() {
+	if ev.Outcome != convdesk.OutcomeOK && ev.Outcome != convdesk.OutcomePartial || !ev.Action.IsEdit() && ev.Action != convdesk.ActionGroupObserved {
 		return
 	}
 	st.last = ev.ID
@@ -380,6 +386,9 @@ func changedColumns(ev *convdesk.AuditEvent) []string {
 // and time zone: "Renamed “A” to “B”. By Alex Agent, just now."
 func (st *liveStream) line(ctx context.Context, ev *convdesk.AuditEvent) string {
 	summary := views.ActionLabel(ctx, ev.Action)
+	if s := views.ObservedText(ctx, ev.Detail); s != "" && ev.Action == convdesk.ActionGroupObserved {
+		summary = s
+	}
 	if sum, ok := convdesk.SummaryOf(ev.Detail); ok {
 		if s := views.SummaryText(ctx, sum); s != "" {
 			summary = s
@@ -419,6 +428,12 @@ func (st *liveStream) sendPresence(ctx context.Context) {
 	if err := views.BoardPresence(vm).Render(ctx, &buf); err != nil {
 		st.err = err
 		return
+	}
+	st.checking = st.pollSeconds()
+	if st.checking > 0 {
+		// Outside changes are found by re-reading (Tencent): say how often.
+		buf.WriteString(`<span class="live-checking" data-check-seconds="` + strconv.Itoa(st.checking) + `">` +
+			html.EscapeString(views.T(ctx, "observed.checking", "Seconds", st.checking)) + `</span>`)
 	}
 	st.send("presence", "", buf.String())
 }
@@ -472,4 +487,21 @@ func (l *Live) sessionHolds(token string, staff convdesk.StaffMember) (bool, err
 		return false, err
 	}
 	return m.Active() && m.SessionEpoch == get(sessEpoch) && m.Role == staff.Role && m.Role.CanViewBoards(), nil
+}
+
+// pollSeconds is how often, in whole seconds, the bus re-reads the user's
+// groups for changes made outside convdesk (0: it does not).
+func (st *liveStream) pollSeconds() int {
+	p, ok := st.l.bus.(convdesk.PollIntervals)
+	if !ok {
+		return 0
+	}
+	d := p.PollInterval(st.userID)
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// checkingChanged reports whether the poll interval moved since the
+// presence event last said it.
+func (st *liveStream) checkingChanged() bool {
+	return st.l.presence != nil && st.pollSeconds() != st.checking
 }

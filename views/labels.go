@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/convdesk/convdesk"
 )
@@ -114,6 +115,11 @@ func SummaryText(ctx context.Context, s convdesk.Summary) string {
 // a refusal's reason, else the edit's summary, else the recorded (English)
 // message, which older events and other actions carry alone.
 func EventText(ctx context.Context, e *convdesk.AuditEvent) string {
+	if e.Action == convdesk.ActionGroupObserved {
+		if s := ObservedText(ctx, e.Detail); s != "" {
+			return s
+		}
+	}
 	if e.Outcome == convdesk.OutcomeFailed {
 		if s := ReasonLabel(ctx, convdesk.Reason(e.Detail["reason"]), e.Detail); s != "" {
 			return s
@@ -123,6 +129,41 @@ func EventText(ctx context.Context, e *convdesk.AuditEvent) string {
 		return SummaryText(ctx, s)
 	}
 	return e.Message
+}
+
+// observedTimeLayout shows the bounds of a group.observed event (UTC: the
+// label table has no reader's time zone).
+const observedTimeLayout = "2006-01-02 15:04 UTC"
+
+// ObservedText words a group.observed event's differences and when they
+// were made: "Between … and …, outside convdesk: group “工作” deleted, 3
+// conversations removed from “朋友”." It returns "" for other details.
+func ObservedText(ctx context.Context, detail map[string]string) string {
+	diffs, more, ok := convdesk.ObservedDiffs(detail)
+	if !ok {
+		return ""
+	}
+	parts := make([]string, 0, len(diffs)+1)
+	for _, d := range diffs {
+		switch d.Kind {
+		case convdesk.ChangeGroupRenamed:
+			parts = append(parts, T(ctx, "observed.group_renamed", "From", d.OldName, "To", d.Name))
+		case convdesk.ChangeGroupCreated, convdesk.ChangeGroupDeleted, convdesk.ChangeConversationsAdded, convdesk.ChangeConversationsRemoved:
+			parts = append(parts, T(ctx, "observed."+string(d.Kind), "Count", d.Count, "Name", d.Name))
+		}
+	}
+	if more > 0 {
+		parts = append(parts, T(ctx, "observed.more", "Count", more))
+	}
+	at := func(k string) string {
+		t, err := time.Parse(time.RFC3339, detail[k])
+		if err != nil {
+			return "?"
+		}
+		return t.UTC().Format(observedTimeLayout)
+	}
+	return T(ctx, "observed.summary", "Since", at(convdesk.DetailObservedSince), "Until", at(convdesk.DetailObservedUntil),
+		"Changes", strings.Join(parts, T(ctx, "observed.separator")))
 }
 
 // labelOr is the message key, or fallback when the catalogue has none.

@@ -85,3 +85,21 @@ func TestEventTextMove(t *testing.T) {
 		t.Errorf("an event without a summary shows %q, want its message", got)
 	}
 }
+
+func TestObservedText(t *testing.T) {
+	detail := map[string]string{
+		convdesk.DetailObserved:      `[{"kind":"group_deleted","name":"工作","count":4},{"kind":"conversations_removed","name":"朋友","count":3}]`,
+		convdesk.DetailObservedSince: "2026-11-20T14:02:00Z",
+		convdesk.DetailObservedUntil: "2026-11-29T09:15:00Z",
+	}
+	ev := &convdesk.AuditEvent{Action: convdesk.ActionGroupObserved, Outcome: convdesk.OutcomeOK, Detail: detail, Message: "outside"}
+	for lang, want := range map[string]string{
+		"en": "Between 2026-11-20 14:02 UTC and 2026-11-29 09:15 UTC, outside convdesk: group “工作” deleted, 3 conversations removed from “朋友”.",
+		"zh": "2026-11-20 14:02 UTC 至 2026-11-29 09:15 UTC 之间，在 convdesk 之外：删除分组“工作”，3 个会话移出“朋友”。",
+	} {
+		ctx := locale.With(context.Background(), locale.Pick(lang, ""))
+		if got := EventText(ctx, ev); got != want {
+			t.Errorf("%s: %q", lang, got)
+		}
+	}
+}

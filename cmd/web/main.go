@@ -188,6 +188,9 @@ type Main struct {
 	// Coalescer records floods of refusals and audit reads sparsely; closed
 	// after the server stops so that its counts are written.
 	Coalescer *convdesk.AuditCoalescer
+	// Poller re-reads open boards' groups on the Tencent backend (nil on
+	// the embedded one); closed after the server stops.
+	Poller *tencentim.Poller
 
 	log       *slog.Logger
 	stdout    io.Writer
@@ -437,6 +440,12 @@ func (m *Main) Run(ctx context.Context) error {
 	// knows who has which board open): this instance's boards only.
 	changes := changebus.New(0)
 	groups.Changes = changes
+	var live convdesk.ChangeBus = changes
+	if tim != nil {
+		// No push from Tencent: open boards' groups are re-read.
+		m.Poller = m.startObserver(tim, groups, changes, database)
+		live = m.Poller
+	}
 	ticketURL, err := convdesk.ParseTicketURL(m.Config.TicketURL)
 	if err != nil {
 		return fmt.Errorf("--ticket-url: %w", err)
@@ -466,7 +475,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Staff:     database,
 		Sessions:  database.Sessions(),
 		Coalescer: m.Coalescer,
-		Changes:   changes,
+		Changes:   live,
 	})
 	// No write timeout: streaming routes (exports, live updates) write for
 	// long; every other request is bounded by the handlers' context timeout.
@@ -537,6 +546,9 @@ func (m *Main) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 			errs = append(errs, m.Echo.Shutdown(ctx))
 			cancel()
+		}
+		if m.Poller != nil {
+			m.Poller.Close()
 		}
 		if m.Coalescer != nil {
 			m.Coalescer.Close()

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 
+	"github.com/convdesk/convdesk"
+	"github.com/convdesk/convdesk/changebus"
+	"github.com/convdesk/convdesk/db"
 	"github.com/convdesk/convdesk/tencentim"
 )
 
@@ -39,4 +42,15 @@ func (m *Main) openTencent() (*tencentim.Backend, error) {
 	m.log.Info("tencent backend", "sdkappid", b.TIMSDKAppID, "admin", b.TIMAdmin, "base", client.Base(),
 		"timeout", b.TIMTimeout, "rate_share", b.TIMRateShare)
 	return tencentim.NewBackend(client, tencentim.BackendOptions{Logger: m.log}), nil
+}
+
+// startObserver finds changes made outside convdesk on the Tencent backend
+// (which pushes none): a GroupObserver keeps each user's groups snapshot in
+// the database and follows the group service's edits, and the Poller it
+// returns (the bus the board streams use) re-reads the groups of every
+// user whose board is open, every 5 s within its share of
+// get_contact_group's budget. Close it after the server stops.
+func (m *Main) startObserver(tim *tencentim.Backend, groups *convdesk.GroupService, bus *changebus.Bus, database *db.DB) *tencentim.Poller {
+	obs := convdesk.NewGroupObserver(groups, tim, database)
+	return tencentim.NewPoller(bus, bus, obs, tencentim.PollOptions{Budget: tim.PollBudget, Logger: m.log})
 }

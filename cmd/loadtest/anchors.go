@@ -302,7 +302,8 @@ func anchorConcurrency(ctx context.Context, cfg anchorsConfig, r report, base st
 	return nil
 }
 
-// anchorAudit: the audit page, first page and action:group.rename, as
+// anchorAudit: the audit page, first page of the whole trail and
+// action:group.rename, as
 // auditor on the 1,000,000-event database, against the same bytes served by
 // Echo plus the page's keyset SQL run alone.
 func anchorAudit(ctx context.Context, cfg anchorsConfig, r report, dir string) error {
@@ -325,7 +326,9 @@ func anchorAudit(ctx context.Context, cfg anchorsConfig, r report, dir string) e
 		path, sql string
 		args      []any
 	}{
-		{"/audit", `SELECT ` + eventColumns + ` FROM audit_events ORDER BY id DESC LIMIT 51`, nil},
+		// "/audit?q=" is the whole trail (the Everything chip); a bare
+		// "/audit" opens on the Changes chip (action:edits) since issue 13.
+		{"/audit?q=", `SELECT ` + eventColumns + ` FROM audit_events ORDER BY id DESC LIMIT 51`, nil},
 		{"/audit?q=" + url.QueryEscape("action:group.rename"), `SELECT ` + eventColumns + ` FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 51`, []any{"group.rename"}},
 	}
 	files := map[string]string{}

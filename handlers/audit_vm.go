@@ -207,6 +207,13 @@ const auditSummaryNames = 3
 // conversations for edits (events recorded before summaries were), the search for searches, the account
 // for staff changes, the format and size for exports.
 func auditSummary(ctx context.Context, e *convdesk.AuditEvent) string {
+	if e.Action == convdesk.ActionGroupObserved {
+		// Changes found outside convdesk: the label table words them, as
+		// the history drawer and the event page do.
+		if s := views.ObservedText(ctx, e.Detail); s != "" {
+			return s
+		}
+	}
 	if sum, ok := convdesk.SummaryOf(e.Detail); ok {
 		return views.SummaryText(ctx, sum)
 	}

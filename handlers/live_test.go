@@ -282,6 +282,42 @@ func TestLiveStream(t *testing.T) {
 		if c.Action != string(convdesk.ActionGroupDelete) || !hasAll(c.Columns, columnKey(to.ID), "none") {
 			t.Errorf("delete: %+v", c)
 		}
+
+		// The other four: create, rename, add, remove.
+		rec = agent.post("/users/alice/groups", editForm(app.board("alice").State, "name", "Live", "conversation", string(conv)), hx...)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("create: %d %s", rec.Code, rec.Body.String())
+		}
+		live := app.group("alice", "Live")
+		c = changeOf(t, s.nextOf("change"))
+		if c.Action != string(convdesk.ActionGroupCreate) || !hasAll(c.Columns, columnKey(live.ID)) {
+			t.Errorf("create: %+v", c)
+		}
+		rec = agent.post("/users/alice/rename", editForm(app.board("alice").State, "group", gid(live.ID), "name", "Live 2"), hx...)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("rename: %d %s", rec.Code, rec.Body.String())
+		}
+		c = changeOf(t, s.nextOf("change"))
+		if c.Action != string(convdesk.ActionGroupRename) || !hasAll(c.Columns, columnKey(live.ID)) || hasAll(c.Columns, "none") {
+			t.Errorf("rename: %+v", c)
+		}
+		other := firstIn(t, app, "alice", from.ID)
+		rec = agent.post("/users/alice/add", editForm(app.board("alice").State, "to", gid(live.ID), "conversation", string(other)), hx...)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("add: %d %s", rec.Code, rec.Body.String())
+		}
+		c = changeOf(t, s.nextOf("change"))
+		if c.Action != string(convdesk.ActionConversationAdd) || !hasAll(c.Columns, columnKey(live.ID)) {
+			t.Errorf("add: %+v", c)
+		}
+		rec = agent.post("/users/alice/remove", editForm(app.board("alice").State, "from", gid(live.ID), "conversation", string(other)), hx...)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("remove: %d %s", rec.Code, rec.Body.String())
+		}
+		c = changeOf(t, s.nextOf("change"))
+		if c.Action != string(convdesk.ActionConversationRemove) || !hasAll(c.Columns, columnKey(live.ID), "none") {
+			t.Errorf("remove: %+v", c)
+		}
 	})
 
 	t.Run("ResumeWithoutGapOrDouble", func(t *testing.T) {

@@ -72,6 +72,19 @@ func (h *Undo) preview(c echo.Context, restore bool) error {
 	if err != nil && !refusedPlan(err) {
 		return err
 	}
+	// The preview shows the user's groups as they are now: a look at the
+	// user's data, recorded like opening the board (with what led to it).
+	if user := plan.Event.SubjectUser; user != "" {
+		ev := convdesk.NewAuditEvent(a, convdesk.ActionBoardView, user)
+		via := "undo_preview"
+		if restore {
+			via = "restore_preview"
+		}
+		ev.Detail = map[string]string{"via": via, "event": strconv.FormatInt(id, 10)}
+		if aerr := h.s.audit.Append(c.Request().Context(), ev); aerr != nil {
+			return aerr
+		}
+	}
 	vm := h.page(c, plan, err, restore, in)
 	return Render(c, http.StatusOK, views.RevertPage(vm), nil)
 }

@@ -48,6 +48,12 @@ func TestUndoFromToast(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("preview: %d %s", rec.Code, rec.Body.String())
 	}
+	// The preview shows alice's groups as they are: recorded as a look at
+	// her board, with the ticket and what led to it.
+	if v := app.lastEvent(); v.Action != convdesk.ActionBoardView || v.SubjectUser != "alice" || v.Ticket != "TCK-5" ||
+		v.Detail["via"] != "undo_preview" || v.Detail["event"] != itoa(move.ID) {
+		t.Fatalf("the preview was recorded as %s %s %q %v", v.Action, v.SubjectUser, v.Ticket, v.Detail)
+	}
 	doc := mustDoc(t, rec.Body.String())
 	steps := doc.Find(`[data-testid="revert-step"]`)
 	if steps.Length() != 1 || !strings.Contains(steps.Text(), "家人") || !strings.Contains(steps.Text(), "产品体验") {

@@ -76,8 +76,8 @@ type passwordInput struct {
 func (h *Account) ChangePassword(c echo.Context) error {
 	var in passwordInput
 	ctx := c.Request().Context()
-	if err := c.Bind(&in); err != nil {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "%s", views.T(ctx, "auth.bad_form"))
+	if err := h.s.bindInput(c, &in); err != nil {
+		return err
 	}
 	m, _ := StaffOf(c)
 	a := Attribution(c, "")
@@ -133,17 +133,17 @@ type preferencesInput struct {
 func (h *Account) SavePreferences(c echo.Context) error {
 	var in preferencesInput
 	ctx := c.Request().Context()
-	if err := c.Bind(&in); err != nil {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "%s", views.T(ctx, "auth.bad_form"))
+	if err := h.s.bindInput(c, &in); err != nil {
+		return err
 	}
 	m, _ := StaffOf(c)
 	if in.TimeZone != "" {
 		if _, err := time.LoadLocation(in.TimeZone); err != nil {
-			return convdesk.Errorf(convdesk.EInvalid, 0, "%q is not a time zone.", boundUTF8(in.TimeZone, 64))
+			return h.s.refused(c, convdesk.Errorf(convdesk.EInvalid, 0, "%q is not a time zone.", boundUTF8(in.TimeZone, 64)))
 		}
 	}
 	if err := h.s.staff.SetStaffPreferences(ctx, m.ID, in.TimeZone, in.Language); err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	if in.Back != "" {
 		back := h.s.homeOf(m.Role)

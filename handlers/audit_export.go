@@ -43,7 +43,7 @@ func (h *AuditPages) export(c echo.Context, format auditexport.Format) error {
 	ctx := c.Request().Context()
 	f, err := convdesk.ParseAuditFilter(c.QueryParam("q"))
 	if err != nil {
-		return err
+		return h.s.recordRefusal(c, convdesk.ReasonBadFilter, err, nil)
 	}
 	records, fast := h.s.audit.(auditRecordExporter)
 	events, slow := h.s.audit.(auditExporter)

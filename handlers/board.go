@@ -140,6 +140,9 @@ func (h *Board) Search(c echo.Context) error {
 		switch {
 		case convdesk.KindOf(err) == convdesk.EInvalid:
 			res.Error, status = convdesk.MessageOf(err), http.StatusUnprocessableEntity
+			if rerr := h.s.refused(c, err); rerr != err {
+				return rerr // the refusal could not be recorded
+			}
 		case err != nil:
 			return err
 		default:
@@ -350,7 +353,7 @@ func (h *Board) Columns(c echo.Context) error {
 	}
 	f, err := fi.filter()
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	depths := parseDepths(in.Shown)
 	var all, load []convdesk.Group
@@ -359,7 +362,7 @@ func (h *Board) Columns(c echo.Context) error {
 		return listRequests(f, load, depths)
 	})
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	b := h.newBuilder(c, userID)
 	vm := b.board(boardView{board: view.Board, columns: withPages(all, load, view.Pages), filters: fi})
@@ -385,25 +388,25 @@ func (h *Board) Column(c echo.Context) error {
 	}
 	f, err := in.Filters.filter()
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	cursor := convdesk.Cursor(in.Cursor)
 	board, err := h.s.groups.LoadBoard(ctx, userID)
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	g := convdesk.GroupID(in.Group)
 	var group convdesk.Group
 	if g != "" {
 		var ok bool
 		if group, ok = board.Group(g); !ok {
-			return &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeGroupNotFound, Reason: convdesk.ReasonGroupNotFound,
-				Message: "The group does not exist (any more). Reload the board."}
+			return h.s.refused(c, &convdesk.Error{Kind: convdesk.ENotFound, Code: convdesk.CodeGroupNotFound, Reason: convdesk.ReasonGroupNotFound,
+				Message: "The group does not exist (any more). Reload the board."})
 		}
 	}
 	page, err := h.s.groups.ListConversations(ctx, userID, columnFilter(f, g), cursor, boardPageSize)
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	b := h.newBuilder(c, userID)
 	b.useBoard(board)
@@ -427,11 +430,11 @@ func (h *Board) History(c echo.Context) error {
 		return err
 	}
 	if in.Before < 0 {
-		return convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The history position is not valid.")
+		return h.s.refused(c, convdesk.Errorf(convdesk.EInvalid, convdesk.CodeInvalidParameter, "The history position is not valid."))
 	}
 	events, err := h.s.audit.Query(ctx, convdesk.AuditQuery{SubjectUser: userID, BeforeID: in.Before, Limit: historyPageSize + 1})
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	read := map[string]string{"view": "history", "query": convdesk.AuditFilter{User: userID}.String()}
 	if in.Before > 0 {

@@ -237,8 +237,14 @@ func TestSearch(t *testing.T) {
 		if doc := mustDoc(t, rec.Body.String()); doc.Find(`[data-testid="search-error"]`).Length() != 1 {
 			t.Error("no reason shown")
 		}
-		if n := len(app.eventsSince(before)); n != 0 {
-			t.Fatalf("%d events for a refused search", n)
+		evs := app.eventsSince(before)
+		if len(evs) == 0 {
+			app.advance(convdesk.CoalesceWindow)
+			app.srv.coalesce.Flush()
+			evs = app.eventsSince(before)
+		}
+		if len(evs) != 1 || evs[0].Action != convdesk.ActionUserSearch || evs[0].Outcome != convdesk.OutcomeFailed {
+			t.Fatalf("a refused search was recorded as %+v, want one failed user.search", evs)
 		}
 	})
 	t.Run("RecentlyOpened", func(t *testing.T) {

@@ -204,6 +204,22 @@ func refusalSource(c echo.Context, kind string) string {
 // the coalescer: the first of its kind from a source in a minute at once,
 // the rest counted. It returns err, joined with the recording's error if
 // that failed.
+// refused records a refusal the domain or a store answered with (refused
+// input or a thing that does not exist: a 4xx) under the route's action, and
+// returns err; any other error is returned as it is.
+func (s *Server) refused(c echo.Context, err error) error {
+	switch convdesk.KindOf(err) {
+	case convdesk.EInvalid, convdesk.ENotFound:
+	default:
+		return err
+	}
+	reason := convdesk.ReasonOf(err)
+	if reason == "" {
+		reason = convdesk.ReasonBadForm
+	}
+	return s.recordRefusal(c, reason, err, nil)
+}
+
 func (s *Server) recordRefusal(c echo.Context, reason convdesk.Reason, err error, detail map[string]string) error {
 	if s.coalesce == nil {
 		return err

@@ -121,28 +121,12 @@ func (fa *fuzzApp) admin(t *testing.T) *testClient {
 // for an ended or unknown job refuses nothing (polling ends there).
 var unrecordedRoutes = map[string]bool{"audit.verify.status": true}
 
-// knownUnrecorded are refusals the handlers do not record yet, found by
-// these targets (issue 12) and reported: the answer is a clear 4xx, but no
-// event says it happened. Each entry is route name and status; delete it
-// when its handler records the refusal, and the seed corpus checks it.
-var knownUnrecorded = map[string]bool{
-	// A read refused by the domain (a cursor or group ID the backend does
-	// not know, a search query over the limit, a filter that cannot be
-	// read by the export) answers 422 and records nothing.
-	"users.board.column 422":  true,
-	"users.board.columns 422": true,
-	"users.board.history 422": true,
-	"users.search 422":        true,
-	"audit.export.csv 422":    true,
-	"audit.export.ndjson 422": true,
-	// Staff administration of an ID that is no account (or not a number).
-	"staff.role 404":     true,
-	"staff.disable 404":  true,
-	"staff.enable 404":   true,
-	"staff.password 404": true,
-	// A time zone or language that is not one.
-	"account.preferences 422": true,
-}
+// knownUnrecorded are refusals the handlers do not record yet: the answer
+// is a clear 4xx, but no event says it happened. Each entry is route name
+// and status ("users.search 422"). Empty: the reads refused by the domain,
+// staff administration of an unknown account and bad preferences, found by
+// these targets, are recorded now.
+var knownUnrecorded = map[string]bool{}
 
 // check serves req as cl on route info and asserts the invariants.
 func (fa *fuzzApp) check(t *testing.T, cl *testClient, info RouteInfo, req *http.Request) *httptest.ResponseRecorder {

@@ -70,8 +70,8 @@ type newStaffInput struct {
 func (h *StaffAdmin) Create(c echo.Context) error {
 	var in newStaffInput
 	ctx := c.Request().Context()
-	if err := c.Bind(&in); err != nil {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "%s", views.T(ctx, "auth.bad_form"))
+	if err := h.s.bindInput(c, &in); err != nil {
+		return err
 	}
 	form := views.NewStaffFormVM{Username: in.Username, DisplayName: in.DisplayName, Role: in.Role}
 	if err := convdesk.ValidatePassword(in.Password); err != nil {
@@ -128,8 +128,8 @@ type roleInput struct {
 // SetRole changes an account's role (never the last active admin's).
 func (h *StaffAdmin) SetRole(c echo.Context) error {
 	var in roleInput
-	if err := c.Bind(&in); err != nil {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "%s", views.T(c.Request().Context(), "auth.bad_form"))
+	if err := h.s.bindInput(c, &in); err != nil {
+		return err
 	}
 	return h.change(c, func(m convdesk.StaffMember) (string, error) {
 		_, err := h.s.staff.SetStaffRole(c.Request().Context(), Attribution(c, ""), m.Username, convdesk.Role(in.Role))
@@ -163,8 +163,8 @@ type resetInput struct {
 func (h *StaffAdmin) ResetPassword(c echo.Context) error {
 	var in resetInput
 	ctx := c.Request().Context()
-	if err := c.Bind(&in); err != nil {
-		return convdesk.Errorf(convdesk.EInvalid, 0, "%s", views.T(ctx, "auth.bad_form"))
+	if err := h.s.bindInput(c, &in); err != nil {
+		return err
 	}
 	return h.change(c, func(m convdesk.StaffMember) (string, error) {
 		if err := convdesk.ValidatePassword(in.Password); err != nil {
@@ -203,7 +203,7 @@ func (h *StaffAdmin) refusedErr(c echo.Context, action convdesk.Action, username
 func (h *StaffAdmin) change(c echo.Context, do func(m convdesk.StaffMember) (string, error)) error {
 	m, err := h.target(c)
 	if err != nil {
-		return err
+		return h.s.refused(c, err)
 	}
 	msg, err := do(m)
 	if err != nil {

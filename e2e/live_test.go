@@ -3,6 +3,10 @@ package e2e
 import (
 	"database/sql"
 	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -179,6 +183,81 @@ func TestLiveBoardUndo(t *testing.T) {
 	admin.do("the revert's event", chromedp.Click(`[data-testid="reverted-by-link"]`), chromedp.WaitVisible(`[data-testid="reverts-event-link"]`))
 	if href := eval[string](admin, `document.querySelector('[data-testid="reverts-event-link"]').getAttribute('href')`); href != fmt.Sprintf("/audit/events/%d", move) {
 		t.Fatalf("the revert's page links %q, want the move %d", href, move)
+	}
+	agent.check()
+	admin.check()
+}
+
+// restart stops the console (as an operator would, SIGINT) and starts it
+// again on the same address and database; sessions live in the database,
+// so signed-in pages stay signed in.
+func (s *server) restart(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the console did not stop within 10 s of SIGINT")
+	}
+	addr := strings.TrimPrefix(s.URL, "http://")
+	logFile, err := os.Create(filepath.Join(filepath.Dir(s.DB), "server-restarted.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	s.cmd = exec.Command(binary, "--addr", addr, "--db", s.DB, "--log-level", "warn")
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.Env = append(os.Environ(), "CONVDESK_DEMO=true")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if resp, err := http.Get(s.URL + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted console did not answer within 60 s")
+		}
+	}
+}
+
+// TestLiveBoardAcrossRestart: with alice's board open in two browsers, the
+// console restarts; the streams end cleanly, the pages reconnect by
+// themselves (no reload), a change made after the restart still reaches
+// the other board, and neither page logs an error on the way.
+func TestLiveBoardAcrossRestart(t *testing.T) {
+	requireBrowser(t)
+	srv := startServer(t)
+	agent, admin := newPage(t, srv), newPage(t, srv)
+	agent.signIn("agent")
+	admin.signIn("admin")
+	for _, p := range []*page{agent, admin} {
+		p.do("open alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+	}
+	agent.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
+	admin.waitFor("the agent present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	eval[bool](admin, `window.convdeskNoReload = true`)
+
+	srv.restart(t)
+
+	// Both pages come back on their own: each sees the other again.
+	agent.waitFor("the admin present after the restart", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
+	admin.waitFor("the agent present after the restart", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	src, dst := agent.columnID("产品体验"), agent.columnID("需求研发")
+	conv := agent.cardsOnlyIn(src, dst, 1)[0]
+	agent.do("drag", chromedp.DragAndDrop(fmt.Sprintf(`#%s [data-conversation=%q] .card-name`, src, conv), `#`+dst+` [data-testid="card-list"]`))
+	agent.waitFor("the move on the agent's board", cardIn(dst, conv)+` && !`+cardIn(src, conv))
+	admin.shows("the move on the admin's board after the restart", cardIn(dst, conv)+` && !`+cardIn(src, conv))
+	if !eval[bool](admin, `window.convdeskNoReload === true`) {
+		t.Fatal("the admin's page reloaded")
 	}
 	agent.check()
 	admin.check()

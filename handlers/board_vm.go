@@ -104,6 +104,8 @@ type builder struct {
 	urls  views.BoardURLs
 	// tickets links tickets to the ticket system.
 	tickets convdesk.TicketURL
+	// revertURL is the undo preview of an event; nil leaves it out.
+	revertURL func(id int64) string
 }
 
 func (h *Board) newBuilder(c echo.Context, userID string) *builder {
@@ -116,6 +118,7 @@ func (h *Board) newBuilder(c echo.Context, userID string) *builder {
 		times:     newTimeFormatter(c.Request().Context(), h.s.now(), Location(c)),
 		tickets:   h.s.cfg.TicketURL,
 	}
+	b.revertURL = func(id int64) string { return h.s.echo.Reverse("revert.preview", strconv.FormatInt(id, 10)) }
 	r := func(name string) string { return h.s.userURL(name, userID) }
 	b.urls = views.BoardURLs{
 		Search:  h.s.echo.Reverse("users.search"),
@@ -365,6 +368,11 @@ func (b *builder) history(events []convdesk.AuditEvent, first bool) views.Histor
 		}
 		if strings.EqualFold(e.Message, e.Action) {
 			e.Message = "" // says nothing the action's name does not
+		}
+		// Any edit that changed something can be undone from here by
+		// those who edit (the preview explains when it cannot).
+		if b.canEdit && b.revertURL != nil && ev.Action.IsEdit() && (ev.Outcome == convdesk.OutcomeOK || ev.Outcome == convdesk.OutcomePartial) {
+			e.RevertURL = b.revertURL(ev.ID)
 		}
 		vm.Events = append(vm.Events, e)
 	}

@@ -222,3 +222,35 @@ func TestUndoRoutesDeclared(t *testing.T) {
 		t.Fatalf("not in the route table: %v", want)
 	}
 }
+
+// The history drawer offers the undo of each edit to those who edit boards
+// (so an agent can take back a colleague's change without the audit
+// pages), and to no one else.
+func TestHistoryOffersRevert(t *testing.T) {
+	app := newTestApp(t)
+	agent, viewer := app.signIn(t, "agent"), app.signIn(t, "viewer")
+	from, to := app.group("alice", "产品体验"), app.group("alice", "家人")
+	conv := app.only("alice", from.ID)
+	rec := agent.post("/users/alice/move", editForm(app.board("alice").State, "from", gid(from.ID), "to", gid(to.ID), "conversation", string(conv.ID)), hx...)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("move: %d %s", rec.Code, rec.Body.String())
+	}
+	move := app.lastEvent()
+	for _, tc := range []struct {
+		who  string
+		cl   *testClient
+		want bool
+	}{{"agent", agent, true}, {"viewer", viewer, false}} {
+		doc := mustDoc(t, tc.cl.get("/users/alice/history", hx...).Body.String())
+		links := doc.Find(`[data-testid="history-revert"]`)
+		if !tc.want {
+			if links.Length() != 0 {
+				t.Errorf("the %s is offered %d undo links", tc.who, links.Length())
+			}
+			continue
+		}
+		if href := links.First().AttrOr("href", ""); href != "/events/"+itoa(move.ID)+"/revert" {
+			t.Errorf("the %s's newest undo link is %q, want the move's preview", tc.who, href)
+		}
+	}
+}

@@ -373,6 +373,9 @@ type HistoryEventVM struct {
 	TicketLink    string // the ticket's address in the ticket system, if configured
 	Groups        []string
 	Conversations int
+	// RevertURL, for roles that edit boards, opens the preview of undoing
+	// this edit (empty for other events and roles).
+	RevertURL string
 }
 
 // HistoryPageVM is the history as a page of its own, for a browser without

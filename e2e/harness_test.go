@@ -76,6 +76,8 @@ type server struct {
 	URL string
 	DB  string
 	cmd *exec.Cmd
+	// args and environ are the extra flags and variables it runs with.
+	args, environ []string
 }
 
 // startServer builds nothing (TestMain did) and starts the console on a free
@@ -96,30 +98,34 @@ func startServerWith(t *testing.T, args, environ []string) *server {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	s := &server{URL: "http://" + addr, DB: filepath.Join(dir, "convdesk.db")}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+	s := &server{URL: "http://" + addr, DB: filepath.Join(dir, "convdesk.db"), args: args, environ: environ}
+	s.launch(t, "server.log")
+	return s
+}
+
+// launch starts the console on s's address and database, logging to the
+// file name beside the database, stops it (SIGINT) when the test ends, and
+// waits (bounded) until it answers /healthz.
+func (s *server) launch(t *testing.T, logName string) {
+	t.Helper()
+	logFile, err := os.Create(filepath.Join(filepath.Dir(s.DB), logName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(binary, append([]string{"--addr", addr, "--db", s.DB, "--log-level", "warn"}, args...)...)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.Env = append(append(os.Environ(), "CONVDESK_DEMO=true"), environ...)
-	if err := s.cmd.Start(); err != nil {
+	addr := strings.TrimPrefix(s.URL, "http://")
+	cmd := exec.Command(binary, append([]string{"--addr", addr, "--db", s.DB, "--log-level", "warn"}, s.args...)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(append(os.Environ(), "CONVDESK_DEMO=true"), s.environ...)
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.cmd = cmd
 	t.Cleanup(func() {
-		s.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			s.cmd.Process.Kill()
-		}
+		stopCmd(cmd)
 		logFile.Close()
 		if t.Failed() {
 			if b, err := os.ReadFile(logFile.Name()); err == nil {
-				t.Logf("server log:\n%s", b)
+				t.Logf("server log (%s):\n%s", logName, b)
 			}
 		}
 	})
@@ -131,14 +137,32 @@ func startServerWith(t *testing.T, args, environ []string) *server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the server did not answer on %s within 60 s", addr)
 		}
 	}
-	return s
+}
+
+// stopCmd stops the console as an operator would (SIGINT), killing it if
+// it has not ended within 10 s; it reports whether it ended by itself.
+func stopCmd(cmd *exec.Cmd) bool {
+	if cmd.ProcessState != nil {
+		return true
+	}
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		return false
+	}
 }
 
 // allowed is a response failure a test provokes on purpose.

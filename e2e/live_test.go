@@ -3,10 +3,6 @@ package e2e
 import (
 	"database/sql"
 	"fmt"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +26,29 @@ func (p *page) shows(what, js string) {
 	p.check()
 }
 
+// twoOnAlice opens alice's board in an agent's and an admin's browser and
+// waits until each sees the other present: both streams are connected.
+func twoOnAlice(t *testing.T) (srv *server, agent, admin *page) {
+	t.Helper()
+	srv = startServer(t)
+	agent, admin = newPage(t, srv), newPage(t, srv)
+	agent.signIn("agent")
+	admin.signIn("admin")
+	for _, p := range []*page{agent, admin} {
+		p.do("open alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+		p.waitFor("the board", `!!document.querySelector('[data-testid="board-live"]')`)
+	}
+	bothPresent(agent, admin)
+	return srv, agent, admin
+}
+
+// bothPresent waits until the agent's board lists the admin and the admin's
+// the agent.
+func bothPresent(agent, admin *page) {
+	agent.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
+	admin.waitFor("the agent present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+}
+
 // TestLiveBoard opens alice's board in two staff members' browsers: each
 // sees the other present; a drag (move) and a rename in one appear in the
 // other within a second, without a reload, announced in its notifications,
@@ -37,16 +56,7 @@ func (p *page) shows(what, js string) {
 // the change).
 func TestLiveBoard(t *testing.T) {
 	requireBrowser(t)
-	srv := startServer(t)
-	agent, admin := newPage(t, srv), newPage(t, srv)
-	agent.signIn("agent")
-	admin.signIn("admin")
-	for _, p := range []*page{agent, admin} {
-		p.do("open alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
-		p.waitFor("the board", `!!document.querySelector('[data-testid="board-live"]')`)
-	}
-	agent.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
-	admin.waitFor("the agent present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	_, agent, admin := twoOnAlice(t)
 	if got := agent.text(`[data-testid="presence"]`); strings.Contains(got, "Alex Agent") {
 		t.Fatalf("the agent's own board lists the agent as present: %q", got)
 	}
@@ -118,17 +128,7 @@ func actorRoleOf(t *testing.T, srv *server, id int64) string {
 // two audit pages link each other.
 func TestLiveBoardUndo(t *testing.T) {
 	requireBrowser(t)
-	srv := startServer(t)
-	agent, admin := newPage(t, srv), newPage(t, srv)
-	agent.signIn("agent")
-	admin.signIn("admin")
-	for _, p := range []*page{agent, admin} {
-		p.do("open alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
-		p.waitFor("the board", `!!document.querySelector('[data-testid="board-live"]')`)
-	}
-	// Both streams are connected once each sees the other.
-	agent.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
-	admin.waitFor("the agent present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	srv, agent, admin := twoOnAlice(t)
 	// A page that reloaded would lose this mark; a live update keeps it.
 	eval[bool](agent, `window.convdeskNoReload = true`)
 
@@ -188,45 +188,15 @@ func TestLiveBoardUndo(t *testing.T) {
 	admin.check()
 }
 
-// restart stops the console (as an operator would, SIGINT) and starts it
-// again on the same address and database; sessions live in the database,
-// so signed-in pages stay signed in.
+// restart stops the console (SIGINT) and starts it again on the same
+// address and database; sessions live in the database, so signed-in pages
+// stay signed in.
 func (s *server) restart(t *testing.T) {
 	t.Helper()
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	if !stopCmd(s.cmd) {
 		t.Fatal("the console did not stop within 10 s of SIGINT")
 	}
-	addr := strings.TrimPrefix(s.URL, "http://")
-	logFile, err := os.Create(filepath.Join(filepath.Dir(s.DB), "server-restarted.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logFile.Close() })
-	s.cmd = exec.Command(binary, "--addr", addr, "--db", s.DB, "--log-level", "warn")
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	s.cmd.Env = append(os.Environ(), "CONVDESK_DEMO=true")
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for range tick.C {
-		if resp, err := http.Get(s.URL + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the restarted console did not answer within 60 s")
-		}
-	}
+	s.launch(t, "server-restarted.log")
 }
 
 // TestLiveBoardAcrossRestart: with alice's board open in two browsers, the
@@ -235,22 +205,18 @@ func (s *server) restart(t *testing.T) {
 // the other board, and neither page logs an error on the way.
 func TestLiveBoardAcrossRestart(t *testing.T) {
 	requireBrowser(t)
-	srv := startServer(t)
-	agent, admin := newPage(t, srv), newPage(t, srv)
-	agent.signIn("agent")
-	admin.signIn("admin")
-	for _, p := range []*page{agent, admin} {
-		p.do("open alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
-	}
-	agent.waitFor("the admin present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
-	admin.waitFor("the agent present", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	srv, agent, admin := twoOnAlice(t)
 	eval[bool](admin, `window.convdeskNoReload = true`)
 
+	// Emptied here, the presence lists only fill again from a stream that
+	// connected to the restarted console.
+	for _, p := range []*page{agent, admin} {
+		eval[bool](p, `(document.querySelector('[data-testid="presence"]').textContent = "") === ""`)
+	}
 	srv.restart(t)
 
 	// Both pages come back on their own: each sees the other again.
-	agent.waitFor("the admin present after the restart", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Ada Admin")`)
-	admin.waitFor("the agent present after the restart", `(document.querySelector('[data-testid="presence"]')?.textContent || "").includes("Alex Agent")`)
+	bothPresent(agent, admin)
 	src, dst := agent.columnID("产品体验"), agent.columnID("需求研发")
 	conv := agent.cardsOnlyIn(src, dst, 1)[0]
 	agent.do("drag", chromedp.DragAndDrop(fmt.Sprintf(`#%s [data-conversation=%q] .card-name`, src, conv), `#`+dst+` [data-testid="card-list"]`))

@@ -295,6 +295,10 @@ func TestScreenshots(t *testing.T) {
 	p.waitFor("the move's toast with Undo", `!!document.querySelector('#toasts [data-testid="toast-undo"]')`)
 	p.do("undo", chromedp.Click(`#toasts [data-testid="toast-undo"]`), chromedp.WaitVisible(`[data-testid="revert-page"]`))
 	shot(p, "undo-preview.png")
+	// The history drawer, with Revert beside each edit.
+	p.do("back to alice", chromedp.Navigate(srv.URL+"/users/alice"), chromedp.WaitVisible(`[data-testid="board"]`))
+	p.do("history", chromedp.Click(`[data-testid="history-toggle"]`), chromedp.WaitVisible(`[data-testid="history-revert"]`))
+	shot(p, "history-revert.png")
 }
 
 // lastEdit returns the ticket and outcome of user's newest audit event of
